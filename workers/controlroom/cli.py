@@ -1,0 +1,38 @@
+"""The `controlroom` command. Each command group lives in its own module; this file wires them."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from controlroom import keys
+from controlroom.cli_stack import register as register_stack
+from controlroom.localstack.errors import StackError
+
+app = typer.Typer(
+    name="controlroom",
+    help="Lakehouse Control Room: pipelines on your own infrastructure, Supabase-native.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+register_stack(app)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except StackError as exc:
+        err.print(f"[bold red]error:[/] {exc.paragraph()}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except keys.MissingSecret as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

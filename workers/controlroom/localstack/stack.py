@@ -1,0 +1,122 @@
+"""The local stack as one unit: up, down, status, reset, env."""
+
+from __future__ import annotations
+
+import fcntl
+import shlex
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from controlroom import keys
+from controlroom.localstack.api import DataApi
+from controlroom.localstack.migrate import apply_bootstrap, push_migrations
+from controlroom.localstack.postgres import Cluster
+from controlroom.localstack.s3 import LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY, ObjectStore
+from controlroom.localstack.secrets import StackSecrets
+from controlroom.settings import StackSettings
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    healthy: bool
+    detail: str
+
+
+class LocalStack:
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings.from_env()
+        self.secrets = StackSecrets.load_or_create(self.settings.state_dir)
+        self.cluster = Cluster(self.settings, self.secrets)
+        self.s3 = ObjectStore(self.settings)
+        self.api = DataApi(self.cluster)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One lifecycle command at a time per state folder (two `up`s racing must not double-start)."""
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.state_dir / "stack.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def up(self, progress: Progress = _quiet) -> None:
+        with self._locked():
+            if not self.cluster.initialised():
+                progress("initialising Postgres cluster")
+                self.cluster.init()
+            progress("starting Postgres")
+            self.cluster.start()
+            progress("applying the Supabase compatibility bootstrap")
+            apply_bootstrap(self.cluster)
+            progress("applying migrations (supabase db push)")
+            push_migrations(self.cluster)
+            progress("starting the S3 endpoint")
+            self.s3.start()
+            if self.api.available():
+                progress("starting the HTTP API")
+                self.api.start()
+
+    def down(self, progress: Progress = _quiet) -> list[str]:
+        stopped: list[str] = []
+        with self._locked():
+            if self.api.stop():
+                stopped.append("api")
+            if self.s3.stop():
+                stopped.append("s3")
+            if self.cluster.stop():
+                stopped.append("postgres")
+        for name in stopped:
+            progress(f"stopped {name}")
+        return stopped
+
+    def reset(self, progress: Progress = _quiet) -> None:
+        self.down(progress)
+        with self._locked():
+            progress("removing the database cluster")
+            self.cluster.destroy()
+            shutil.rmtree(self.settings.state_dir / "run", ignore_errors=True)
+        self.up(progress)
+
+    def status(self) -> list[ComponentStatus]:
+        out = []
+        for name, probe in (("postgres", self.cluster.healthy), ("api", self.api.healthy), ("s3", self.s3.healthy)):
+            ok, detail = probe()
+            out.append(ComponentStatus(name, ok, detail))
+        return out
+
+    def environment(self) -> dict[str, str]:
+        s, sec = self.settings, self.secrets
+        env = {
+            "DATABASE_URL": self.cluster.url(),
+            "SUPABASE_URL": self.api.url,
+            "SUPABASE_ANON_KEY": keys.api_key("anon", sec.jwt_secret, sec.issued_at),
+            "SUPABASE_SERVICE_ROLE_KEY": keys.api_key("service_role", sec.jwt_secret, sec.issued_at),
+            "SUPABASE_JWT_SECRET": sec.jwt_secret,
+            "S3_ENDPOINT_URL": self.s3.endpoint_url,
+            "CONTROLROOM_BUCKET": s.bucket,
+            "CONTROLROOM_STATE_DIR": str(s.state_dir),
+            "CONTROLROOM_PG_PORT": str(s.pg_port),
+            "CONTROLROOM_API_PORT": str(s.api_port),
+            "CONTROLROOM_S3_PORT": str(s.s3_port),
+        }
+        if not self.s3.external:
+            env |= {
+                "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+                "AWS_REGION": LOCAL_REGION,
+            }
+        return env
+
+    def export_lines(self) -> str:
+        return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in self.environment().items())
