@@ -25,7 +25,7 @@ def _require(secret: str | None) -> str:
     if not secret:
         raise MissingSecret(
             "SUPABASE_JWT_SECRET is not set, so no token can be signed. Tokens are minted server-side "
-            "from the project's JWT secret: run `eval \"$(controlroom env)\"` for the local stack, or "
+            'from the project\'s JWT secret: run `eval "$(controlroom env)"` for the local stack, or '
             "export the secret from your Supabase project's API settings on a trusted host."
         )
     return secret
@@ -37,8 +37,13 @@ def sign(claims: dict[str, Any], secret: str | None) -> str:
 
 def api_key(role: str, secret: str | None, issued_at: int) -> str:
     """A long-lived API key (anon or service_role), as Supabase issues them."""
-    claims = {"iss": "supabase-local", "ref": "controlroom", "role": role, "iat": issued_at,
-              "exp": issued_at + TEN_YEARS}
+    claims = {
+        "iss": "supabase-local",
+        "ref": "controlroom",
+        "role": role,
+        "iat": issued_at,
+        "exp": issued_at + TEN_YEARS,
+    }
     return sign(claims, secret)
 
 

@@ -18,7 +18,7 @@ def _require(name: str) -> str:
     if not value:
         pytest.exit(
             f"{name} is not set: the tests need a running local stack. Use scripts/test, or run "
-            "`controlroom up` and `eval \"$(controlroom env)\"` with a CONTROLROOM_STATE_DIR of your own.",
+            '`controlroom up` and `eval "$(controlroom env)"` with a CONTROLROOM_STATE_DIR of your own.',
             returncode=2,
         )
     return value

@@ -26,6 +26,7 @@ from controlroom.localstack.procs import (
     stop_pidfile,
     wait_for_port,
 )
+from controlroom.settings import StackSettings
 
 GATEWAY_MODULE = "controlroom.gateway"
 
@@ -35,7 +36,7 @@ class DataApi:
     cluster: Cluster
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> StackSettings:
         return self.cluster.settings
 
     @property
@@ -67,7 +68,9 @@ class DataApi:
             "PGRST_SERVER_PORT": str(self.settings.api_port),
             # Kong's key-auth in front of PostgREST accepts exactly these two API keys.
             "CONTROLROOM_ANON_KEY": keys.api_key("anon", secrets.jwt_secret, secrets.issued_at),
-            "CONTROLROOM_SERVICE_ROLE_KEY": keys.api_key("service_role", secrets.jwt_secret, secrets.issued_at),
+            "CONTROLROOM_SERVICE_ROLE_KEY": keys.api_key(
+                "service_role", secrets.jwt_secret, secrets.issued_at
+            ),
         }
 
     def running(self) -> bool:
@@ -80,8 +83,9 @@ class DataApi:
         require_free_port(self.settings.host, self.settings.api_port, "the HTTP API", "CONTROLROOM_API_PORT")
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.environment()}
-        start_detached([sys.executable, "-m", GATEWAY_MODULE], pidfile=self.pidfile, logfile=self.log_file,
-                       env=env)
+        start_detached(
+            [sys.executable, "-m", GATEWAY_MODULE], pidfile=self.pidfile, logfile=self.log_file, env=env
+        )
         if not wait_for_port(self.settings.host, self.settings.api_port, 30):
             stop_pidfile(self.pidfile)
             raise StackError(
@@ -99,8 +103,11 @@ class DataApi:
         if not self.running():
             return False, "stopped"
         try:
-            resp = httpx.get(f"{self.url}/rest/v1/", timeout=3,
-                             headers={"apikey": self.environment()["CONTROLROOM_ANON_KEY"]})
+            resp = httpx.get(
+                f"{self.url}/rest/v1/",
+                timeout=3,
+                headers={"apikey": self.environment()["CONTROLROOM_ANON_KEY"]},
+            )
         except httpx.HTTPError as exc:
             return False, f"not answering: {exc}"
         return resp.status_code < 500, f"{self.url}/rest/v1/ ({resp.headers.get('server', '?')})"

@@ -33,7 +33,7 @@ def apply_bootstrap(cluster: Cluster) -> None:
     script = (project_root() / BOOTSTRAP).read_text()
     try:
         with psycopg.connect(cluster.url(), autocommit=True) as conn:
-            conn.execute(script)  # type: ignore[call-overload]
+            conn.execute(script)
             conn.execute(
                 sql.SQL("alter role authenticator password {}").format(
                     sql.Literal(cluster.secrets.authenticator_password)

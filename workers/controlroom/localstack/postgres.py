@@ -122,9 +122,19 @@ class Cluster:
             self._chown(p)
         try:
             self._run(
-                [self._bin("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-E", "UTF8",
-                 "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256",
-                 f"--pwfile={pwfile}"],
+                [
+                    self._bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                ],
                 what="initdb could not create the local Postgres cluster",
                 fix=f"Check free disk space and permissions on {home}, then run `controlroom reset`.",
             )
@@ -171,8 +181,17 @@ class Cluster:
         require_free_port(self.settings.host, self.settings.pg_port, "Postgres", "CONTROLROOM_PG_PORT")
         self.write_config()
         self._run(
-            [self._bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-             "start"],
+            [
+                self._bin("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             what="Postgres did not start",
             fix="Read the end of the server log; a wrong setting or a full disk are the usual causes. "
             "`controlroom reset` rebuilds the cluster from scratch.",

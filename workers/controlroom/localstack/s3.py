@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -20,6 +21,9 @@ from controlroom.localstack.procs import (
     wait_for_port,
 )
 from controlroom.settings import StackSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 # moto accepts any credentials; these are the conventional placeholders, not secrets.
 LOCAL_ACCESS_KEY = "controlroom-local"
@@ -42,7 +46,11 @@ class ObjectStore:
 
     @property
     def endpoint_url(self) -> str:
-        return self.settings.s3_endpoint_url if self.external and self.settings.s3_endpoint_url else self.local_url
+        return (
+            self.settings.s3_endpoint_url
+            if self.external and self.settings.s3_endpoint_url
+            else self.local_url
+        )
 
     @property
     def pidfile(self) -> Path:
@@ -58,10 +66,20 @@ class ObjectStore:
 
     def start(self) -> None:
         if not self.external and not self.running():
-            require_free_port(self.settings.host, self.settings.s3_port, "the S3 endpoint", "CONTROLROOM_S3_PORT")
+            require_free_port(
+                self.settings.host, self.settings.s3_port, "the S3 endpoint", "CONTROLROOM_S3_PORT"
+            )
             self.pidfile.parent.mkdir(parents=True, exist_ok=True)
             start_detached(
-                [sys.executable, "-m", "moto.server", "-H", self.settings.host, "-p", str(self.settings.s3_port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    self.settings.host,
+                    "-p",
+                    str(self.settings.s3_port),
+                ],
                 pidfile=self.pidfile,
                 logfile=self.log_file,
             )
@@ -77,23 +95,21 @@ class ObjectStore:
     def stop(self) -> bool:
         return stop_pidfile(self.pidfile)
 
-    def client(self):  # type: ignore[no-untyped-def]  # boto3 clients are dynamically typed
-        kwargs = {}
-        if not self.external:
-            kwargs = {"aws_access_key_id": LOCAL_ACCESS_KEY, "aws_secret_access_key": LOCAL_SECRET_KEY}
+    def client(self) -> S3Client:
+        local = not self.external
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=LOCAL_REGION,
+            aws_access_key_id=LOCAL_ACCESS_KEY if local else None,
+            aws_secret_access_key=LOCAL_SECRET_KEY if local else None,
             config=Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=10),
-            **kwargs,
         )
 
     def ensure_bucket(self) -> None:
         s3 = self.client()
         try:
             s3.head_bucket(Bucket=self.settings.bucket)
-            return
         except ClientError:
             pass
         except BotoCoreError as exc:
@@ -101,6 +117,8 @@ class ObjectStore:
                 f"The S3 endpoint {self.endpoint_url} cannot be reached ({exc}).",
                 "Start it, or unset S3_ENDPOINT_URL to use the local endpoint that the stack runs itself.",
             ) from None
+        else:
+            return
         try:
             s3.create_bucket(Bucket=self.settings.bucket)
         except (ClientError, BotoCoreError) as exc:

@@ -90,7 +90,11 @@ class LocalStack:
 
     def status(self) -> list[ComponentStatus]:
         out = []
-        for name, probe in (("postgres", self.cluster.healthy), ("api", self.api.healthy), ("s3", self.s3.healthy)):
+        for name, probe in (
+            ("postgres", self.cluster.healthy),
+            ("api", self.api.healthy),
+            ("s3", self.s3.healthy),
+        ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
         return out
