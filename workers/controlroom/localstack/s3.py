@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # moto accepts any credentials; these are the conventional placeholders, not secrets.
 LOCAL_ACCESS_KEY = "controlroom-local"
-LOCAL_SECRET_KEY = "controlroom-local"  # noqa: S105
+LOCAL_SECRET_KEY = "controlroom-local"  # noqa: S105  # pragma: allowlist secret
 LOCAL_REGION = "us-east-1"
 
 

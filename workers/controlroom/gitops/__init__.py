@@ -1,0 +1,1 @@
+"""GitOps gates: what CI refuses to merge (edited migrations, missing rollbacks, contract drift, secrets)."""
