@@ -1,0 +1,131 @@
+"""Exceptions for control-plane refusals, mapped from PostgREST error codes and SQLSTATEs.
+
+docs/errors.md is the table of record: SQLSTATE ↔ HTTP ↔ exception ↔ what to do. The mapping
+below is the only place in Python that knows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ControlPlaneError(Exception):
+    """A refusal or failure reported by the control plane, with PostgREST's error fields."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.details = details
+        self.hint = hint
+        self.status = status
+        text = message if code is None else f"[{code}] {message}"
+        if details:
+            text += f" — {details}"
+        if hint:
+            text += f" (hint: {hint})"
+        super().__init__(text)
+
+
+class ConfigurationError(ControlPlaneError):
+    """The URL or key is wrong: nothing the control plane said, so nothing to retry."""
+
+
+class Unavailable(ControlPlaneError):
+    """The control plane could not be reached or is overloaded; safe calls were retried already."""
+
+
+class Unauthorized(ControlPlaneError):
+    """Missing, expired or forged credentials (HTTP 401)."""
+
+
+class Forbidden(ControlPlaneError):
+    """The caller's role or workspace membership does not allow this (42501 / PT403)."""
+
+
+class NotFound(ControlPlaneError):
+    """Unknown id, spec or function (PT404 / PGRST202 / PGRST205)."""
+
+
+class InvalidInput(ControlPlaneError):
+    """Bad parameters: the request can never succeed as sent (PT400, 22xxx, 23502, 23514)."""
+
+
+class Conflict(ControlPlaneError):
+    """The request conflicts with existing state (PT409 conflicts, 23505)."""
+
+
+class LeaseLost(Conflict):
+    """The attempt's lease is no longer valid: stop the phase, report nothing more for it."""
+
+
+class InvalidTransition(Conflict):
+    """The run is not in a state that allows this change (e.g. completing a cancelled run)."""
+
+
+class PayloadTooLarge(ControlPlaneError):
+    """The batch or document exceeds the control plane's bound (PT413): split it."""
+
+
+class ServerError(ControlPlaneError):
+    """An unexpected database or gateway failure (HTTP 5xx)."""
+
+
+# Codes the control plane raises with a specific meaning (see docs/errors.md); filled in from the
+# control plane's table so that each SQLSTATE has exactly one exception class.
+BY_CODE: dict[str, type[ControlPlaneError]] = {
+    "42501": Forbidden,
+    "PT401": Unauthorized,
+    "PT403": Forbidden,
+    "PT404": NotFound,
+    "PT400": InvalidInput,
+    "PT409": Conflict,
+    "PT413": PayloadTooLarge,
+    "PT503": Unavailable,
+    "PGRST202": NotFound,
+    "PGRST205": NotFound,
+    "PGRST301": Unauthorized,
+    "PGRST302": Unauthorized,
+    "PGRST303": Unauthorized,
+    "23505": Conflict,
+    "23502": InvalidInput,
+    "23514": InvalidInput,
+    "22023": InvalidInput,
+    "22P02": InvalidInput,
+}
+
+BY_STATUS: dict[int, type[ControlPlaneError]] = {
+    400: InvalidInput,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    503: Unavailable,
+}
+
+
+def from_response(body: dict[str, Any], status: int | None) -> ControlPlaneError:
+    code = body.get("code")
+    code = str(code) if code is not None else None
+    cls: type[ControlPlaneError] = ServerError
+    if code in BY_CODE:
+        cls = BY_CODE[code]
+    elif status in BY_STATUS:
+        cls = BY_STATUS[status]
+    elif status is not None and status < 500:
+        cls = InvalidInput
+    return cls(
+        str(body.get("message") or "request refused"),
+        code=code,
+        details=body.get("details"),
+        hint=body.get("hint"),
+        status=status,
+    )

@@ -1,0 +1,105 @@
+"""RPC calls over supabase-py, with error mapping and retries that are safe for the call.
+
+A request that never reached the server (connection refused, DNS, connect timeout) is retried for
+every call. A request that may have reached it (read timeout, dropped connection) is retried only
+for idempotent calls; the others surface as Unavailable so the caller decides.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from postgrest.exceptions import APIError
+from supabase import Client, ClientOptions, create_client
+
+from controlroom.client.errors import ConfigurationError, ControlPlaneError, Unavailable, from_response
+
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.WriteTimeout)
+BAD_KEY_MESSAGES = ("Invalid API key", "No API key found in request", "Invalid authentication credentials")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_seconds: float = 0.2
+    max_seconds: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        # Full jitter: spreads a fleet of executors that lost the control plane at the same moment.
+        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1)))  # noqa: S311
+
+
+class Transport:
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        access_token: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not url or not url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"SUPABASE_URL {url!r} is not an http(s) URL. Set it to the project URL, e.g. "
+                'https://<ref>.supabase.co, or run `eval "$(controlroom env)"` for the local stack.'
+            )
+        if not api_key:
+            raise ConfigurationError("No API key given. Set SUPABASE_ANON_KEY (the project's anon key).")
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+        try:
+            self._client: Client = create_client(
+                url.rstrip("/"),
+                api_key,
+                options=ClientOptions(
+                    headers=headers, postgrest_client_timeout=timeout, auto_refresh_token=False, persist_session=False
+                ),
+            )
+        except Exception as exc:  # supabase-py raises its own SupabaseException for malformed keys/URLs
+            raise ConfigurationError(f"Cannot create the Supabase client for {url}: {exc}") from None
+        if access_token:
+            self._client.postgrest.auth(access_token)
+        self.url = url
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+
+    def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._client.rpc(name, params).execute().data
+            except APIError as exc:
+                raise self._refusal(exc) from None
+            except NEVER_SENT as exc:
+                if attempt >= self.retry.attempts:
+                    raise Unavailable(f"cannot reach the control plane at {self.url}: {exc}") from None
+            except MAYBE_SENT as exc:
+                if not idempotent or attempt >= self.retry.attempts:
+                    raise Unavailable(
+                        f"the control plane at {self.url} did not answer {name} ({exc}); "
+                        + ("it may or may not have applied it" if not idempotent else "gave up after retries")
+                    ) from None
+            self._sleep(self.retry.delay(attempt))
+
+    @staticmethod
+    def _refusal(exc: APIError) -> ControlPlaneError:
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message, "details": exc.details, "hint": exc.hint}
+        status = int(exc.code) if isinstance(exc.code, str) and exc.code.isdigit() else None
+        if any(m in str(exc.message or "") for m in BAD_KEY_MESSAGES):
+            return ConfigurationError(
+                f"The control plane refused the API key: {exc.message}. Use the project's anon key as "
+                "SUPABASE_ANON_KEY (executors add their own token as the bearer).",
+                status=401,
+            )
+        return from_response(body, status)
+
+    def close(self) -> None:
+        self._client.postgrest.session.close()

@@ -1,0 +1,78 @@
+"""The heartbeat timer: one call for every held lease, independent of what the phases are doing.
+
+It runs on its own thread so that a phase that hogs the CPU or blocks on I/O never starves its
+lease. Directives act on the held runs: `cancel` and `lease_lost` stop the running phase.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from controlroom.client.errors import ControlPlaneError
+from controlroom.executor.leases import HeldRun, LeaseTable
+from controlroom.executor.logs import JsonLog
+
+Beat = Callable[[list[HeldRun]], dict[str, str]]
+
+DEFAULT_INTERVAL_SECONDS = 10.0
+
+
+def interval_for(runs: list[HeldRun], default: float = DEFAULT_INTERVAL_SECONDS) -> float:
+    """A third of the tightest tolerance held, so two missed beats still keep the lease."""
+    if not runs:
+        return default
+    return max(0.2, min(default, min(r.heartbeat_tolerance_seconds for r in runs) / 3))
+
+
+class Heartbeat:
+    def __init__(
+        self, leases: LeaseTable, beat: Beat, log: JsonLog, *, default_interval: float = DEFAULT_INTERVAL_SECONDS
+    ):
+        self._leases = leases
+        self._beat = beat
+        self._log = log
+        self._default = default_interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Beat now (a new lease with a short tolerance must not wait for the old interval)."""
+        self._wake.set()
+
+    def beat_once(self) -> None:
+        runs = self._leases.snapshot()
+        if not runs:
+            return
+        try:
+            directives = self._beat(runs)
+        except ControlPlaneError as exc:
+            self._log("heartbeat.failed", level="warn", error=str(exc), leases=len(runs))
+            return
+        for run in runs:
+            directive = directives.get(run.lease, "continue")
+            if directive == "continue":
+                continue
+            self._log("heartbeat.directive", level="warn", directive=directive, run_id=run.run_id, attempt=run.attempt)
+            if directive == "lease_lost":
+                run.request_stop(lost=True)
+            elif directive in ("cancel", "cap_exceeded"):
+                run.request_stop(cancel=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(interval_for(self._leases.snapshot(), self._default))
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            self.beat_once()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
