@@ -1,0 +1,27 @@
+"""A boto3 S3 client configured for the data plane (AWS S3, MinIO, or the local moto server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+def s3_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
+    """Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID/…, instance roles).
+
+    Checksums are computed by us (SHA-256, sent explicitly) rather than by botocore's default
+    CRC32 trailers, which several S3-compatible stores do not accept; reads are verified by
+    recomputing SHA-256, so botocore's response validation is only used where S3 requires it.
+    """
+    config = Config(
+        retries={"max_attempts": 5, "mode": "standard"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"addressing_style": "path"} if endpoint_url else {},
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
