@@ -1,0 +1,200 @@
+"""Request handling: Kong's part (prefix, apikey), then PostgREST's (JWT, profile, route, transaction)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import asyncpg
+import orjson
+
+from controlroom.gateway import db, read, rpc
+from controlroom.gateway.auth import Authenticator, Identity, check_api_key
+from controlroom.gateway.config import GatewayConfig
+from controlroom.gateway.errors import ApiError, not_found_path, not_implemented, schema_not_exposed
+from controlroom.gateway.http import Request, Response
+from controlroom.gateway.logs import RequestLog
+from controlroom.gateway.plan import Plan
+from controlroom.gateway.query import ident
+from controlroom.gateway.respond import error_response, from_database, render
+from controlroom.gateway.schema_cache import SchemaCache
+
+PREFIX = "/rest/v1"
+SINGULAR = ("application/vnd.pgrst.object+json", "application/vnd.pgrst.object")
+PLURAL = ("*/*", "application/*", "application/json")
+RPC_METHODS = ("GET", "HEAD", "POST")
+COUNT_PREFS = ("count=exact", "count=planned", "count=estimated")
+KNOWN_PREFS = ("return=representation", "return=minimal", "return=headers-only", "handling=strict",
+               "handling=lenient", "resolution=merge-duplicates", "resolution=ignore-duplicates",
+               "missing=default", "missing=null", "tx=commit", "tx=rollback", *COUNT_PREFS)
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, pool: db.Pool, log: RequestLog) -> None:
+        self.config = config
+        self.pool = pool
+        self.log = log
+        self.auth = Authenticator(config.jwt_secret, config.anon_role)
+        self.cache = SchemaCache()
+        self._keys_cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
+
+    def use_cache(self, cache: SchemaCache) -> None:
+        self.cache = cache
+        self._keys_cache.clear()
+        self.pool.invalidate()
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        path = request.target.split("?", 1)[0]
+        profile: list[tuple[str, str]] = []
+        role = ["-"]  # filled in once the JWT is verified, so failed requests log their role too
+        try:
+            response = await self._handle(request, profile, role)
+        except ApiError as err:
+            response = error_response(err, profile)
+        except Exception as exc:  # keep serving; the log line says what broke
+            self.log.failure(request.method, path, exc)
+            response = error_response(ApiError(500, "PGRST000", "Internal gateway error", type(exc).__name__))
+        self.log.request(request.method, path, response.status, (time.perf_counter() - started) * 1000, role[0])
+        return response
+
+    async def _handle(self, request: Request, profile: list[tuple[str, str]], role: list[str]) -> Response:
+        raw_path, _, raw_query = request.target.partition("?")
+        path = unquote(raw_path)
+        if path != PREFIX and not path.startswith(PREFIX + "/"):
+            return Response(404, b'{"message":"no Route matched with those values"}')
+        query = parse_qsl(raw_query, keep_blank_values=True)
+        headers = request.headers
+        apikey_in_query = [v for k, v in query if k == "apikey"]
+        if "apikey" not in headers and apikey_in_query:
+            headers = {**headers, "apikey": apikey_in_query[0]}
+        query = [(k, v) for k, v in query if k != "apikey"]
+        check_api_key(headers, self.config.api_keys)
+        # Kong forwards Authorization when present, else derives it from the apikey.
+        identity = self.auth.identify(headers.get("authorization") or f"Bearer {headers['apikey']}")
+        role[0] = identity.role
+        rest = path[len(PREFIX):] or "/"
+        segments = [s for s in rest.split("/") if s]
+        method = request.method
+
+        write = method not in ("GET", "HEAD")
+        profile_header = headers.get("content-profile" if write else "accept-profile")
+        schema = profile_header if profile_header is not None else self.config.default_schema
+        if schema not in self.config.schemas:
+            raise schema_not_exposed(schema, self.config.schemas)
+        if profile_header is not None:
+            profile.append(("Content-Profile", schema))
+
+        if not segments:
+            raise not_implemented("the OpenAPI description at the root path")
+        if segments[0] == "rpc" and len(segments) == 2:
+            if method == "OPTIONS":
+                return Response(200, b"", [("Allow", "OPTIONS,GET,HEAD,POST"), *profile], None)
+            if method not in RPC_METHODS:
+                raise ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
+        elif len(segments) != 1:
+            raise not_found_path()
+        elif method == "OPTIONS":
+            return Response(200, b"", [("Allow", "OPTIONS,GET,HEAD"), *profile], None)
+
+        singular = _accepts(headers.get("accept"))
+        prefer = [p.strip() for p in headers.get("prefer", "").split(",") if p.strip()]
+        if "handling=strict" in prefer:
+            invalid = [p for p in prefer if p not in KNOWN_PREFS]
+            if invalid:
+                raise ApiError(400, "PGRST122", "Invalid preferences given with handling=strict",
+                               f"Invalid preferences: {', '.join(invalid)}")
+        count_pref = next((p for p in prefer if p in COUNT_PREFS), None)
+        applied = [p for p in prefer if p == count_pref or p == "handling=strict"]
+
+        cache = self.cache
+        plan: Plan
+        if segments[0] == "rpc" and len(segments) == 2:
+            content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            plan = rpc.plan(cache, rpc.RpcRequest(schema, segments[1], method, tuple(query), request.body,
+                                                  content_type, singular, count_pref is not None),
+                            self.config.max_rows)
+        else:
+            plan = read.plan(cache, read.ReadRequest(schema, segments[0], method, tuple(query), singular,
+                                                     count_pref is not None, _range(headers.get("range"))),
+                             self.config.max_rows)
+
+        keys, values = self._settings(schema, identity, plan)
+        values = [*values, identity.claims_json, method, rest, _headers_json(headers), _cookies_json(headers)]
+        result: list[Response] = []
+
+        def check(row: Any) -> None:
+            result.append(render(plan, row, singular=singular))
+
+        isolation = dict(plan.hoisted).get("default_transaction_isolation") or dict(
+            self.cache.role_settings.get(identity.role, [])).get("default_transaction_isolation")
+        try:
+            await db.run(self.pool, begin=db.begin_sql(plan.read_only, isolation), keys=keys, values=values,
+                         sql=plan.sql, args=plan.args, check=check)
+        except asyncpg.PostgresError as exc:
+            raise from_database(exc, authenticated=identity.authenticated) from None
+        response = result[0]
+        response.headers.extend(profile)
+        if applied:
+            response.headers.append(("Preference-Applied", ", ".join(applied)))
+        return response
+
+    def _settings(self, schema: str, identity: Identity, plan: Plan) -> tuple[list[str], list[str]]:
+        """set_config keys and the values that do not vary per request, cached per (schema, role, hoisted)."""
+        key = (schema, identity.role, plan.hoisted)
+        cached = self._keys_cache.get(key)
+        if cached is None:
+            path: list[str] = []
+            for name in (schema, *self.config.extra_search_path):
+                if ident(name) not in path:
+                    path.append(ident(name))
+            role_settings = [kv for kv in self.cache.role_settings.get(identity.role, [])
+                             if kv[0] != "default_transaction_isolation"]
+            hoisted = [kv for kv in plan.hoisted if kv[0] != "default_transaction_isolation"]
+            pairs = [("search_path", ", ".join(path)), *role_settings, *hoisted, ("role", identity.role)]
+            names = [k for k, _ in pairs] + ["request.jwt.claims", "request.method", "request.path",
+                                             "request.headers", "request.cookies"]
+            cached = (names, [v for _, v in pairs])
+            self._keys_cache[key] = cached
+        return cached
+
+
+def _accepts(accept: str | None) -> bool:
+    """True for the singular object media type; PGRST107 when nothing acceptable is offered."""
+    if not accept:
+        return False
+    offered = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    for media in offered:
+        if media in SINGULAR:
+            return True
+        if media in PLURAL or media == "":
+            return False
+    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+
+
+def _range(raw: str | None) -> tuple[int, int | None] | None:
+    if not raw:
+        return None
+    unit, _, spec = raw.partition("=")
+    spec = spec if unit.strip().lower() == "items" else raw
+    low, dash, high = spec.strip().partition("-")
+    if not dash or not low.isdigit() or (high and not high.isdigit()):
+        return None
+    return int(low), (int(high) if high else None)
+
+
+def _headers_json(headers: dict[str, str]) -> str:
+    return orjson.dumps({k: v for k, v in headers.items() if k != "cookie"}).decode()
+
+
+def _cookies_json(headers: dict[str, str]) -> str:
+    raw = headers.get("cookie")
+    if not raw:
+        return "{}"
+    cookies = {}
+    for part in raw.split(";"):
+        name, eq, value = part.strip().partition("=")
+        if eq and name:
+            cookies[name] = value
+    return orjson.dumps(cookies).decode()
