@@ -12,7 +12,7 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from controlroom.phases.launch import rlimit_cpu_soft
 from controlroom.phases.models import CapBreach, PhaseSpec, PhaseStatus
@@ -134,6 +134,13 @@ def _python(spec: PhaseSpec, outcome: Outcome, report: ChildReport) -> Verdict:
         )
     if report.state == "ok" and outcome.exit_code == 0:
         return Verdict("succeeded", result=report.result)
+    if report.state == "error" and report.breach is not None:
+        try:
+            breach = CapBreach.model_validate({**report.breach, "at_seconds": round(outcome.duration_seconds, 3)})
+        except ValidationError:
+            pass
+        else:
+            return _cap(breach)
     if report.state == "error":
         return Verdict("failed", error_class=report.error_class, error_message=report.message)
     if outcome.exit_code == 0:

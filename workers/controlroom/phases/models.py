@@ -14,7 +14,9 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 PhaseStatus = Literal["succeeded", "failed", "cap_exceeded", "cancelled"]
-CapName = Literal["wall_time", "cpu_time", "memory", "output_bytes", "result_bytes"]
+CapName = Literal[
+    "wall_time", "cpu_time", "memory", "output_bytes", "result_bytes", "query_memory", "query_time", "query_rows"
+]
 EventLevel = Literal["debug", "info", "warn", "error"]
 
 # Slack for process start-up, scheduling and reaping on a loaded host, on top of the poll interval
@@ -59,7 +61,7 @@ class PhaseCaps(_Model):
         return self.poll_interval_seconds + self.kill_grace_seconds + SCHEDULING_SLACK_SECONDS
 
 
-class _PhaseBase(_Model):
+class PhaseBase(_Model):
     name: str = Field(description="Unique within the pipeline; used in artifact keys.")
     env: dict[str, str] = Field(default_factory=dict, description="Added to the phase's minimal environment.")
     cwd: str | None = Field(default=None, description="Working directory; default: the context's workdir.")
@@ -73,7 +75,7 @@ class _PhaseBase(_Model):
         return value
 
 
-class PythonPhase(_PhaseBase):
+class PythonPhase(PhaseBase):
     kind: Literal["python"] = "python"
     entrypoint: str = Field(description="`module:function`; the function takes the params dict.")
     params: dict[str, JsonValue] = Field(default_factory=dict)
@@ -87,7 +89,7 @@ class PythonPhase(_PhaseBase):
         return value
 
 
-class ShellPhase(_PhaseBase):
+class ShellPhase(PhaseBase):
     kind: Literal["shell"] = "shell"
     argv: list[str] = Field(min_length=1, description="Executed directly; no shell is involved.")
 
@@ -123,7 +125,7 @@ class CapBreach(_Model):
     cap: CapName
     limit: float
     measured: float
-    unit: Literal["seconds", "cpu_seconds", "bytes"]
+    unit: Literal["seconds", "cpu_seconds", "bytes", "rows"]
     detail: str = Field(description="How it was detected, in words an operator can act on.")
     at_seconds: float = Field(description="Phase time at detection (since spawn).")
 

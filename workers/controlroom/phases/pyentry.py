@@ -87,10 +87,13 @@ def main(argv: list[str] | None = None) -> None:
             os._exit(MEMORY_EXIT)
     except Exception as exc:
         traceback.print_exc()
-        _write_atomically(
-            args.result,
-            {"ok": False, "error_class": type(exc).__qualname__, "message": str(exc)[:4000]},
-        )
+        payload: dict[str, object] = {"ok": False, "error_class": type(exc).__qualname__, "message": str(exc)[:4000]}
+        # Engines that enforce their own caps (DuckDB's memory limit, a query timeout) say so by
+        # carrying a `cap_breach` dict; the phase is then reported as cap_exceeded, not failed.
+        breach = getattr(exc, "cap_breach", None)
+        if isinstance(breach, dict):
+            payload["breach"] = breach
+        _write_atomically(args.result, payload)
         code = FAILURE_EXIT
     sys.stdout.flush()
     sys.exit(code)

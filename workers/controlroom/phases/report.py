@@ -19,6 +19,7 @@ class ChildReport:
     error_class: str | None = None
     message: str | None = None
     vm_peak_bytes: int | None = None
+    breach: dict[str, JsonValue] | None = None
 
 
 def read_report(path: Path, max_bytes: int) -> ChildReport:
@@ -43,4 +44,5 @@ def read_report(path: Path, max_bytes: int) -> ChildReport:
         error_class=str(body.get("error_class") or "Exception"),
         message=str(body.get("message") or ""),
         vm_peak_bytes=vm_peak if isinstance(vm_peak, int) else None,
+        breach=body["breach"] if isinstance(body.get("breach"), dict) else None,
     )

@@ -1,0 +1,1 @@
+"""Entry points used by the example pipelines in specs/examples/."""

@@ -1,0 +1,29 @@
+"""Canonical JSON and the spec hash: two files that mean the same spec hash the same.
+
+Defaults are included, so the hash pins the behaviour a run gets, and changing a default in code
+changes the hash of every spec that relied on it (a new version of behaviour, correctly flagged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import JsonValue
+
+from controlroom.specs.models import PipelineSpec
+
+
+def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
+    """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
+    body: dict[str, JsonValue] = spec.model_dump(mode="json")
+    return body
+
+
+def canonical_json(spec: PipelineSpec) -> str:
+    return json.dumps(canonical_body(spec), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def spec_hash(spec: PipelineSpec) -> str:
+    """SHA-256 (hex) of the canonical JSON's UTF-8 bytes."""
+    return hashlib.sha256(canonical_json(spec).encode("utf-8")).hexdigest()

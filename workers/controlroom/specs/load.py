@@ -1,0 +1,93 @@
+"""Loading and validating spec files. Every failure is a list of Problems, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from controlroom.specs.canonical import spec_hash
+from controlroom.specs.checks import check_spec
+from controlroom.specs.diagnostics import problems_from_validation
+from controlroom.specs.models import PipelineSpec
+from controlroom.specs.problems import Loc, Problem, SpecError
+from controlroom.specs.yamlio import load_yaml
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def load_spec(path: str | Path) -> PipelineSpec:
+    """The spec in a YAML file, or SpecError listing every problem."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError([Problem(file, "", "is not UTF-8 text; save it as UTF-8")]) from None
+    except OSError as exc:
+        raise SpecError([Problem(file, "", f"cannot be read: {exc.strerror or exc}")]) from None
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str = "<string>") -> PipelineSpec:
+    doc = load_yaml(text, file)
+    if doc.problems:
+        raise SpecError(doc.problems)
+    return parse_spec(doc.data, file, doc.lines)
+
+
+def parse_spec(data: object, file: str = "<string>", lines: dict[Loc, int] | None = None) -> PipelineSpec:
+    """Validate an already-parsed body (YAML or the JSON stored in pipeline_specs.body)."""
+    lines = lines or {}
+    if data is None:
+        raise SpecError([Problem(file, "", "is empty; a spec is a mapping with name, version, workspace and phases")])
+    if not isinstance(data, dict):
+        raise SpecError([Problem(file, "", f"must be a mapping (name: ..., phases: ...), not a {type(data).__name__}")])
+    try:
+        spec = PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(problems_from_validation(exc, data, file, lines)) from None
+    problems = check_spec(spec, file, lines)
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Spec files under the given files and folders (recursively), in a stable order."""
+    found: list[Path] = []
+    problems: list[Problem] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            if not files:
+                problems.append(Problem(str(path), "", "holds no *.yaml or *.yml spec files"))
+            found.extend(files)
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(Problem(str(path), "", "does not exist"))
+    return found, problems
+
+
+def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
+    """The `controlroom spec validate [PATHS]` gate: every spec loads and validates, and no two files
+    publish the same name and version with different bodies. An empty list means all is well."""
+    files, problems = discover(paths)
+    published: dict[tuple[str, int], tuple[str, str]] = {}
+    for path in files:
+        try:
+            spec = load_spec(path)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        key, digest = (spec.name, spec.version), spec_hash(spec)
+        if key in published and published[key][1] != digest:
+            problems.append(Problem(
+                str(path), "version",
+                f"{spec.name} version {spec.version} is also defined by {published[key][0]} with a different body; "
+                "bump the version of one of them",
+            ))
+        published.setdefault(key, (str(path), digest))
+    return problems
