@@ -1,0 +1,12 @@
+begin;
+select plan(1);
+
+select tests.seed();
+select tests.executor();
+select throws_ok(
+    $$ select public.complete_run(gen_random_uuid(), '[1]') $$,
+    '22023', 'result must be a JSON object', 'the result must be an object'
+);
+
+select * from finish();
+rollback;

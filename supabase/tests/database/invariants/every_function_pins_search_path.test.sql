@@ -1,0 +1,10 @@
+begin;
+select plan(1);
+
+select is_empty(
+    $$ select * from tests.functions_without_search_path(array['public', 'private']) $$,
+    'every function in public and private sets search_path to the empty string'
+);
+
+select * from finish();
+rollback;

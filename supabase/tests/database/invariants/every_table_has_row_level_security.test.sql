@@ -1,0 +1,10 @@
+begin;
+select plan(1);
+
+select is_empty(
+    $$ select * from tests.tables_without_rls(array['public', 'private']) $$,
+    'every table in public and private has row level security enabled'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,50 @@
+begin;
+select plan(3);
+
+select is_empty(
+    $$
+    select c.relname
+    from pg_catalog.pg_class as c
+    inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
+    where n.nspname in ('public', 'private', 'auth')
+      and c.relkind in ('r', 'p', 'v', 'm')
+      and (
+          has_table_privilege('controlroom_executor', c.oid, 'select')
+          or has_table_privilege('controlroom_executor', c.oid, 'insert')
+          or has_table_privilege('controlroom_executor', c.oid, 'update')
+          or has_table_privilege('controlroom_executor', c.oid, 'delete')
+      )
+    $$,
+    'the executor role has no table or view privileges'
+);
+
+select set_eq(
+    $$
+    select n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+    from pg_catalog.pg_proc as p
+    inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+    where n.nspname in ('public', 'private')
+      and has_function_privilege('controlroom_executor', p.oid, 'execute')
+    $$,
+    array[
+        'public.register_executor(pool text, labels jsonb, version text, host text, as_of timestamp with time zone)',
+        'public.claim_runs(executor_id uuid, max_runs integer, pool text, labels jsonb, as_of timestamp with time zone)',
+        'public.start_run(lease uuid, as_of timestamp with time zone)',
+        'public.heartbeat(executor_id uuid, leases jsonb, as_of timestamp with time zone)',
+        'public.complete_run(lease uuid, result jsonb, as_of timestamp with time zone)',
+        'public.fail_run(lease uuid, retryable boolean, error_class text, message text, as_of timestamp with time zone)',
+        'public.confirm_cancel(lease uuid, message text, as_of timestamp with time zone)',
+        'public.emit_events(lease uuid, events jsonb, as_of timestamp with time zone)',
+        'public.schema_version()'
+    ],
+    'the executor role executes the executor RPCs and the health probe, nothing else'
+);
+
+select ok(
+    pg_has_role('authenticator', 'controlroom_executor', 'member')
+    and not (select r.rolcanlogin from pg_catalog.pg_roles as r where r.rolname = 'controlroom_executor'),
+    'controlroom_executor is NOLOGIN and granted to authenticator'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,42 @@
+begin;
+select plan(8);
+
+select tests.seed();
+select tests.seed_activity();
+
+select tests.clear_authentication();
+select throws_ok(
+    $$ select count(*)::integer from public.pipeline_specs where workspace_id = tests.workspace_id() $$,
+    '42501', null,
+    'anon cannot read pipeline_specs'
+);
+
+select tests.authenticate_as_executor(tests.pool(), tests.workspace_id());
+select throws_ok(
+    $$ select count(*)::integer from public.pipeline_specs where workspace_id = tests.workspace_id() $$,
+    '42501', null,
+    'an executor cannot read pipeline_specs directly'
+);
+
+select tests.authenticate_as('outsider');
+select is(
+    (select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.workspace_id()), 0,
+    'an unrelated user sees none of the workspace''s pipeline_specs'
+);
+select is(
+    (select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.other_workspace_id()), 1,
+    'the unrelated user sees those of their own workspace'
+);
+
+select tests.authenticate_as('viewer');
+select is((select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.workspace_id()), 1, 'a viewer sees the workspace''s pipeline_specs');
+select is((select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.other_workspace_id()), 0, 'a viewer sees nothing of another workspace');
+
+select tests.authenticate_as('operator');
+select is((select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.workspace_id()), 1, 'an operator sees the workspace''s pipeline_specs');
+
+select tests.authenticate_as_service_role();
+select is((select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.workspace_id()) + (select count(*)::integer from public.pipeline_specs where pipeline_specs.workspace_id = tests.other_workspace_id()), 2, 'the service role sees every workspace''s pipeline_specs');
+
+select * from finish();
+rollback;

@@ -1,0 +1,12 @@
+begin;
+select plan(1);
+
+select tests.seed();
+select tests.executor();
+select throws_ok(
+    $$ select public.start_run(gen_random_uuid()) $$,
+    'PT404', null, 'a lease no attempt holds is not found'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,490 @@
+-- pgTAP helpers owned by this repository (schema `tests`). NOT a migration: the test runner
+-- installs it once per database, after the migrations and before pg_prove:
+--     psql "$DATABASE_URL" -f supabase/tests/helpers.sql
+-- Idempotent (create or replace) and self-contained: nothing is fetched at test time.
+-- Identities are set the way PostgREST sets them: a transaction-local role plus
+-- request.jwt.claims, so every helper must be called inside the test's transaction.
+
+create schema if not exists tests;
+comment on schema tests is 'pgTAP helpers of Lakehouse Control Room (installed by the test runner, not by migrations).';
+
+grant usage on schema tests to anon, authenticated, service_role, controlroom_executor;
+-- pgTAP lives in `extensions`; assertions made while acting as an executor must reach it. The
+-- control plane itself never needs this (its functions use pg_catalog only), so it is granted
+-- here, in test databases only, and not by a migration.
+grant usage on schema extensions to controlroom_executor;
+
+-- Users ------------------------------------------------------------------------------------
+
+create or replace function tests.create_user(identifier text, email text default null)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data)
+    values (
+        pg_catalog.gen_random_uuid(), 'authenticated', 'authenticated',
+        coalesce(
+            create_user.email,
+            create_user.identifier || '-' || pg_catalog.gen_random_uuid()::text || '@test.invalid'
+        ),
+        '{"provider": "email"}'::jsonb,
+        pg_catalog.jsonb_build_object('test_identifier', create_user.identifier)
+    )
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+comment on function tests.create_user(text, text) is
+'Creates an auth.users row tagged with a test identifier; returns its id.';
+
+create or replace function tests.get_user_id(identifier text)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    select u.id into v_id
+    from auth.users as u
+    where u.raw_user_meta_data ->> 'test_identifier' = get_user_id.identifier;
+    if v_id is null then
+        raise exception 'test user % does not exist', get_user_id.identifier
+        using errcode = 'PT404', hint = 'Create it with tests.create_user first.';
+    end if;
+    return v_id;
+end
+$$;
+
+comment on function tests.get_user_id(text) is 'The id of a user created by tests.create_user.';
+
+-- Identities -------------------------------------------------------------------------------
+
+create or replace function tests.authenticate_as(identifier text)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+    v_email text;
+begin
+    perform tests.reset_role();  -- read auth.users as the test's own superuser
+    select u.id, u.email into v_id, v_email
+    from auth.users as u
+    where u.id = tests.get_user_id(authenticate_as.identifier);
+    perform pg_catalog.set_config('role', 'authenticated', true);
+    perform pg_catalog.set_config(
+        'request.jwt.claims',
+        pg_catalog.jsonb_build_object(
+            'sub', v_id, 'role', 'authenticated', 'aud', 'authenticated', 'email', v_email
+        )::text,
+        true
+    );
+end
+$$;
+
+comment on function tests.authenticate_as(text) is
+'Acts as a signed-in user for the rest of the transaction (role authenticated + JWT claims).';
+
+create or replace function tests.authenticate_as_service_role()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('role', 'service_role', true);
+    perform pg_catalog.set_config('request.jwt.claims', '{"role": "service_role"}', true);
+end
+$$;
+
+comment on function tests.authenticate_as_service_role() is
+'Acts as the service role (the service key has no sub claim).';
+
+create or replace function tests.executor_sub(pool text, workspace_id uuid default null)
+returns uuid
+language sql
+immutable
+set search_path = ''
+as $$
+    select pg_catalog.md5('executor:' || executor_sub.pool || ':' || coalesce(executor_sub.workspace_id::text, ''))::uuid
+$$;
+
+comment on function tests.executor_sub(text, uuid) is
+'The sub claim tests.authenticate_as_executor uses by default: stable per (pool, workspace) within a test.';
+
+create or replace function tests.authenticate_as_executor(
+    pool text, workspace_id uuid default null, sub uuid default null
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('role', 'controlroom_executor', true);
+    perform pg_catalog.set_config(
+        'request.jwt.claims',
+        pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'role', 'controlroom_executor',
+            'sub', coalesce(
+                authenticate_as_executor.sub,
+                tests.executor_sub(authenticate_as_executor.pool, authenticate_as_executor.workspace_id)
+            ),
+            'pool', authenticate_as_executor.pool,
+            'workspace_id', authenticate_as_executor.workspace_id
+        ))::text,
+        true
+    );
+end
+$$;
+
+comment on function tests.authenticate_as_executor(text, uuid, uuid) is
+'Acts as an executor: role controlroom_executor with claims pool, optional workspace_id and sub (default: tests.executor_sub).';
+
+create or replace function tests.clear_authentication()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('role', 'anon', true);
+    perform pg_catalog.set_config('request.jwt.claims', '{"role": "anon"}', true);
+end
+$$;
+
+comment on function tests.clear_authentication() is 'Acts as anon, as PostgREST does for a request without a user token.';
+
+create or replace function tests.reset_role()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('role', 'none', true);
+    perform pg_catalog.set_config('request.jwt.claims', '', true);
+end
+$$;
+
+comment on function tests.reset_role() is 'Back to the test''s own superuser identity.';
+
+-- Fixtures (run as the superuser, through the real RPCs where one exists) --------------------
+
+create or replace function tests.create_workspace(owner_identifier text default null, slug text default null)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+    v_slug text := coalesce(create_workspace.slug, 'ws-' || pg_catalog.gen_random_uuid()::text);
+begin
+    insert into public.workspaces (slug, name) values (v_slug, v_slug)
+    returning id into v_id;
+    if create_workspace.owner_identifier is not null then
+        insert into public.workspace_members (workspace_id, user_id, role)
+        values (v_id, tests.get_user_id(create_workspace.owner_identifier), 'owner');
+    end if;
+    return v_id;
+end
+$$;
+
+comment on function tests.create_workspace(text, text) is
+'Creates a workspace (random slug unless given, optional owner); returns its id.';
+
+create or replace function tests.add_member(workspace_id uuid, identifier text, role text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+    insert into public.workspace_members (workspace_id, user_id, role)
+    values (add_member.workspace_id, tests.get_user_id(add_member.identifier), add_member.role)
+$$;
+
+comment on function tests.add_member(uuid, text, text) is 'Adds a test user to a workspace with a role.';
+
+create or replace function tests.publish_spec(
+    workspace_id uuid, name text, version text default '1', body jsonb default '{}'::jsonb
+)
+returns uuid
+language sql
+security definer
+set search_path = ''
+as $$
+    insert into public.pipeline_specs (workspace_id, name, version, body)
+    values (
+        publish_spec.workspace_id, publish_spec.name, publish_spec.version,
+        pg_catalog.jsonb_build_object('name', publish_spec.name, 'version', publish_spec.version)
+        || publish_spec.body
+    )
+    returning id
+$$;
+
+comment on function tests.publish_spec(uuid, text, text, jsonb) is
+'Publishes a spec version (body gets name and version); returns its id.';
+
+create or replace function tests.submit_run(
+    workspace_id uuid, spec_name text, priority integer default 0, as_of timestamptz default null
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    select r.id into v_id
+    from public.submit_run(
+        workspace_id => submit_run.workspace_id, spec_name => submit_run.spec_name,
+        priority => submit_run.priority, as_of => submit_run.as_of
+    ) as r;
+    return v_id;
+end
+$$;
+
+comment on function tests.submit_run(uuid, text, integer, timestamptz) is
+'Submits a run as the superuser (actor service_role); returns its id. Call it before switching identity.';
+
+-- A standard world for behaviour tests --------------------------------------------------------
+-- tests.seed(): users owner, admin, operator, viewer (members of workspace tests.workspace_id())
+-- and outsider (owner of tests.other_workspace_id()); spec etl@1 in both, in pool tests.pool(),
+-- a pool name unique to this transaction so that committed work of other suites never interferes.
+
+create or replace function tests.seed(body jsonb default '{}'::jsonb)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_workspace uuid;
+    v_other uuid;
+    v_pool text := 'pool-' || pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', '');
+begin
+    perform tests.create_user('owner');
+    perform tests.create_user('admin');
+    perform tests.create_user('operator');
+    perform tests.create_user('viewer');
+    perform tests.create_user('outsider');
+    v_workspace := tests.create_workspace('owner');
+    perform tests.add_member(v_workspace, 'admin', 'admin');
+    perform tests.add_member(v_workspace, 'operator', 'operator');
+    perform tests.add_member(v_workspace, 'viewer', 'viewer');
+    v_other := tests.create_workspace('outsider');
+    perform pg_catalog.set_config('tests.workspace_id', v_workspace::text, true);
+    perform pg_catalog.set_config('tests.other_workspace_id', v_other::text, true);
+    perform pg_catalog.set_config('tests.pool', v_pool, true);
+    perform tests.publish_spec(v_workspace, 'etl', '1', pg_catalog.jsonb_build_object('pool', v_pool) || seed.body);
+    perform tests.publish_spec(v_other, 'etl', '1', pg_catalog.jsonb_build_object('pool', v_pool) || seed.body);
+    return v_workspace;
+end
+$$;
+
+comment on function tests.seed(jsonb) is
+'Creates the standard test world (see the comment above it); body is merged into the etl@1 spec body.';
+
+create or replace function tests.workspace_id()
+returns uuid
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.current_setting('tests.workspace_id')::uuid
+$$;
+
+comment on function tests.workspace_id() is 'The seeded workspace (members owner, admin, operator, viewer).';
+
+create or replace function tests.other_workspace_id()
+returns uuid
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.current_setting('tests.other_workspace_id')::uuid
+$$;
+
+comment on function tests.other_workspace_id() is 'The seeded workspace of the outsider.';
+
+create or replace function tests.pool()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.current_setting('tests.pool')
+$$;
+
+comment on function tests.pool() is 'The pool of the seeded specs (unique to the transaction).';
+
+create or replace function tests.executor(
+    workspace_id uuid default null, labels jsonb default '{}'::jsonb, sub uuid default null
+)
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+begin
+    perform tests.authenticate_as_executor(tests.pool(), executor.workspace_id, executor.sub);
+    select x.id into v_id from public.register_executor(labels => executor.labels) as x;
+    return v_id;
+end
+$$;
+
+comment on function tests.executor(uuid, jsonb, uuid) is
+'Acts as an executor of tests.pool() and registers it; returns the executor id (the role stays the executor).';
+
+create or replace function tests.claim(executor_id uuid, as_of timestamptz default null)
+returns uuid
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_lease uuid;
+begin
+    select c.lease_token into v_lease
+    from public.claim_runs(executor_id => claim.executor_id, max_runs => 1, as_of => claim.as_of) as c;
+    return v_lease;
+end
+$$;
+
+comment on function tests.claim(uuid, timestamptz) is 'Claims one run as the current executor; returns its lease token (null if none).';
+
+create or replace function tests.attempt(lease uuid)
+returns public.run_attempts
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select a.* from public.run_attempts as a where a.lease_token = attempt.lease
+$$;
+
+comment on function tests.attempt(uuid) is 'The attempt holding a lease (read as the superuser, whatever the current role).';
+
+create or replace function tests.run(run_id uuid)
+returns public.runs
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select r.* from public.runs as r where r.id = run.run_id
+$$;
+
+comment on function tests.run(uuid) is 'A run (read as the superuser, whatever the current role).';
+
+create or replace function tests.seed_activity()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_workspace uuid;
+    v_executor uuid;
+    v_lease uuid;
+begin
+    foreach v_workspace in array array[tests.workspace_id(), tests.other_workspace_id()] loop
+        perform tests.reset_role();
+        perform tests.submit_run(v_workspace, 'etl');
+        v_executor := tests.executor(v_workspace);
+        v_lease := tests.claim(v_executor);
+        perform public.start_run(v_lease);
+        perform public.emit_events(v_lease, '[{"type": "phase.started", "seq": 1}]');
+    end loop;
+    perform tests.reset_role();
+end
+$$;
+
+comment on function tests.seed_activity() is
+'After tests.seed(): in each workspace one run submitted, claimed and started by a workspace executor, with one event.';
+
+create or replace function tests.explain(query text)
+returns setof text
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_line text;
+begin
+    for v_line in execute 'explain (costs off) ' || explain.query loop
+        return next v_line;
+    end loop;
+end
+$$;
+
+comment on function tests.explain(text) is 'The plan of a query (EXPLAIN, costs off), one line per row.';
+
+-- Schema-wide invariants ------------------------------------------------------------------
+
+create or replace function tests.tables_without_rls(schemas text[])
+returns setof text
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.format('%I.%I', n.nspname, c.relname)
+    from pg_catalog.pg_class as c
+    inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+    where n.nspname = any(tables_without_rls.schemas)
+      and c.relkind in ('r', 'p')
+      and not c.relrowsecurity
+    order by 1
+$$;
+
+comment on function tests.tables_without_rls(text[]) is 'Tables of the schemas without row level security.';
+
+create or replace function tests.functions_without_search_path(schemas text[])
+returns setof text
+language sql
+stable
+set search_path = ''
+as $$
+    select p.oid::pg_catalog.regprocedure::text
+    from pg_catalog.pg_proc as p
+    inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+    where n.nspname = any(functions_without_search_path.schemas)
+      and p.prokind in ('f', 'p')
+      and not exists (
+          select from pg_catalog.pg_depend as d
+          where d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and d.objid = p.oid and d.deptype = 'e'
+      )
+      and not coalesce('search_path=""' = any(p.proconfig), false)
+    order by 1
+$$;
+
+comment on function tests.functions_without_search_path(text[]) is
+'Functions of the schemas (extension members excepted) that do not pin search_path to ''''.';
+
+create or replace function tests.functions_executable_by_anon(schema_name text)
+returns setof text
+language sql
+stable
+set search_path = ''
+as $$
+    select p.oid::pg_catalog.regprocedure::text
+    from pg_catalog.pg_proc as p
+    inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+    where n.nspname = functions_executable_by_anon.schema_name
+      and not exists (
+          select from pg_catalog.pg_depend as d
+          where d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass and d.objid = p.oid and d.deptype = 'e'
+      )
+      and pg_catalog.has_function_privilege('anon', p.oid, 'execute')
+    order by 1
+$$;
+
+comment on function tests.functions_executable_by_anon(text) is 'Functions of a schema that anon may execute.';
+
+grant execute on all functions in schema tests to anon, authenticated, service_role, controlroom_executor;
