@@ -59,7 +59,11 @@ class Transport:
                 url.rstrip("/"),
                 api_key,
                 options=ClientOptions(
-                    headers=headers, postgrest_client_timeout=timeout, auto_refresh_token=False, persist_session=False
+                    headers=headers,
+                    auto_refresh_token=False,
+                    persist_session=False,
+                    # One keep-alive connection per client; the timeout bounds every call.
+                    httpx_client=httpx.Client(timeout=timeout),
                 ),
             )
         except Exception as exc:  # supabase-py raises its own SupabaseException for malformed keys/URLs
@@ -87,6 +91,31 @@ class Transport:
                         f"the control plane at {self.url} did not answer {name} ({exc}); "
                         + ("it may or may not have applied it" if not idempotent else "gave up after retries")
                     ) from None
+            self._sleep(self.retry.delay(attempt))
+
+    def select(
+        self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
+    ) -> list[dict[str, Any]]:
+        """A read of a table or view; filters are PostgREST's `op.value` strings, e.g. {"status": "eq.queued"}."""
+        query = self._client.table(table).select(columns)
+        for column, expression in filters.items():
+            op, _, value = expression.partition(".")
+            query = query.filter(column, op, value)
+        if order:
+            query = query.order(order, desc=desc)
+        if limit is not None:
+            query = query.limit(limit)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                rows: list[dict[str, Any]] = query.execute().data  # type: ignore[assignment]
+                return rows
+            except APIError as exc:
+                raise self._refusal(exc) from None
+            except (*NEVER_SENT, *MAYBE_SENT) as exc:
+                if attempt >= self.retry.attempts:
+                    raise Unavailable(f"cannot read {table} from {self.url}: {exc}") from None
             self._sleep(self.retry.delay(attempt))
 
     @staticmethod

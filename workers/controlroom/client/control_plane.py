@@ -1,0 +1,247 @@
+"""The control plane over HTTP: one typed method per RPC. The only module that knows RPC names.
+
+Executors authenticate with the project's anon key as `apikey` and their executor JWT as the
+bearer; people and services with a user access token or the service-role key. The same code
+talks to the local stack and to a Supabase project.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from uuid import UUID
+
+from pydantic import TypeAdapter
+
+from controlroom.client.errors import ConfigurationError
+from controlroom.client.models import (
+    ArtifactReply,
+    ClaimedRun,
+    EventsReply,
+    Executor,
+    HeartbeatReply,
+    LeaseReply,
+    PublishedSpec,
+    Run,
+    Workspace,
+)
+from controlroom.client.transport import RetryPolicy, Transport
+
+_claims = TypeAdapter(list[ClaimedRun])
+_beats = TypeAdapter(list[HeartbeatReply])
+
+
+def _id(value: UUID | str) -> str:
+    return str(value)
+
+
+class ControlPlane:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @classmethod
+    def connect(
+        cls,
+        url: str | None = None,
+        api_key: str | None = None,
+        *,
+        access_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+    ) -> ControlPlane:
+        """From arguments, else SUPABASE_URL / SUPABASE_ANON_KEY (and CONTROLROOM_TOKEN as the bearer)."""
+        url = url or os.environ.get("SUPABASE_URL")
+        api_key = api_key or os.environ.get("SUPABASE_ANON_KEY")
+        access_token = access_token or os.environ.get("CONTROLROOM_TOKEN") or None
+        if not url:
+            raise ConfigurationError(
+                'SUPABASE_URL is not set. Export the project URL (or `eval "$(controlroom env)"` locally).'
+            )
+        if not api_key:
+            raise ConfigurationError("SUPABASE_ANON_KEY is not set. Export the project's anon key.")
+        return cls(Transport(url, api_key, access_token=access_token, retry=retry, timeout=timeout))
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def _call(self, name: str, params: dict[str, Any], *, idempotent: bool) -> Any:
+        return self.transport.rpc(name, {k: v for k, v in params.items() if v is not None}, idempotent=idempotent)
+
+    # -- executors --------------------------------------------------------------------------------
+    def register_executor(
+        self,
+        *,
+        pool: str | None = None,
+        labels: dict[str, str] | None = None,
+        version: str | None = None,
+        host: str | None = None,
+    ) -> Executor:
+        data = self._call(
+            "register_executor",
+            {"pool": pool, "labels": labels or {}, "version": version, "host": host},
+            idempotent=False,
+        )
+        return Executor.model_validate(data)
+
+    def claim_runs(
+        self,
+        executor_id: UUID | str,
+        max_runs: int = 1,
+        *,
+        pool: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> list[ClaimedRun]:
+        # Not retried once sent: a lost reply leaves leases that requeue_stale_runs recovers.
+        data = self._call(
+            "claim_runs",
+            {"executor_id": _id(executor_id), "max_runs": max_runs, "pool": pool, "labels": labels},
+            idempotent=False,
+        )
+        return _claims.validate_python(data or [])
+
+    def heartbeat(self, executor_id: UUID | str, leases: list[UUID | str]) -> list[HeartbeatReply]:
+        data = self._call(
+            "heartbeat", {"executor_id": _id(executor_id), "leases": [_id(x) for x in leases]}, idempotent=True
+        )
+        return _beats.validate_python(data or [])
+
+    def start_run(self, lease: UUID | str) -> LeaseReply:
+        return LeaseReply.model_validate(self._call("start_run", {"lease": _id(lease)}, idempotent=True))
+
+    def complete_run(self, lease: UUID | str, result: dict[str, Any] | None = None) -> LeaseReply:
+        data = self._call("complete_run", {"lease": _id(lease), "result": result}, idempotent=True)
+        return LeaseReply.model_validate(data)
+
+    def fail_run(
+        self, lease: UUID | str, *, retryable: bool, error_class: str, message: str | None = None
+    ) -> LeaseReply:
+        data = self._call(
+            "fail_run",
+            {"lease": _id(lease), "retryable": retryable, "error_class": error_class, "message": message},
+            idempotent=True,
+        )
+        return LeaseReply.model_validate(data)
+
+    def confirm_cancel(self, lease: UUID | str, message: str | None = None) -> LeaseReply:
+        data = self._call("confirm_cancel", {"lease": _id(lease), "message": message}, idempotent=True)
+        return LeaseReply.model_validate(data)
+
+    def emit_events(self, lease: UUID | str, events: list[dict[str, Any]]) -> EventsReply:
+        # Idempotent because every event carries its per-attempt seq; re-sent ones are skipped.
+        data = self._call("emit_events", {"lease": _id(lease), "events": events}, idempotent=True)
+        return EventsReply.model_validate(data)
+
+    def register_artifact(
+        self,
+        lease: UUID | str,
+        *,
+        phase: str,
+        name: str,
+        uri: str,
+        sha256: str,
+        size_bytes: int,
+        content_type: str = "application/octet-stream",
+        lineage: dict[str, Any] | None = None,
+    ) -> ArtifactReply:
+        data = self._call(
+            "register_artifact",
+            {
+                "lease": _id(lease),
+                "phase": phase,
+                "name": name,
+                "uri": uri,
+                "sha256": sha256,
+                "size_bytes": size_bytes,
+                "content_type": content_type,
+                "lineage": lineage or {},
+            },
+            idempotent=True,
+        )
+        return ArtifactReply.model_validate(data)
+
+    # -- people and services ---------------------------------------------------------------------
+    def create_workspace(self, slug: str, name: str | None = None, owner_id: UUID | str | None = None) -> Workspace:
+        data = self._call(
+            "create_workspace",
+            {"slug": slug, "name": name, "owner_id": _id(owner_id) if owner_id else None},
+            idempotent=False,
+        )
+        return Workspace.model_validate(data)
+
+    def add_workspace_member(self, workspace_id: UUID | str, user_id: UUID | str, role: str) -> dict[str, Any]:
+        data = self._call(
+            "add_workspace_member",
+            {"workspace_id": _id(workspace_id), "user_id": _id(user_id), "role": role},
+            idempotent=False,
+        )
+        return dict(data)
+
+    def publish_spec(self, workspace_id: UUID | str, name: str, version: str, body: dict[str, Any]) -> PublishedSpec:
+        # Idempotent by design: the same body under the same version is a no-op.
+        data = self._call(
+            "publish_spec",
+            {"workspace_id": _id(workspace_id), "name": name, "version": version, "body": body},
+            idempotent=True,
+        )
+        return PublishedSpec.model_validate(data)
+
+    def submit_run(
+        self,
+        workspace_id: UUID | str,
+        *,
+        spec_name: str | None = None,
+        spec_version: str | None = None,
+        spec_hash: str | None = None,
+        params: dict[str, Any] | None = None,
+        priority: int = 0,
+        idempotency_key: str | None = None,
+    ) -> Run:
+        data = self._call(
+            "submit_run",
+            {
+                "workspace_id": _id(workspace_id),
+                "spec_name": spec_name,
+                "spec_version": spec_version,
+                "spec_hash": spec_hash,
+                "params": params or {},
+                "priority": priority,
+                "idempotency_key": idempotency_key,
+            },
+            idempotent=idempotency_key is not None,
+        )
+        return Run.model_validate(data)
+
+    def cancel_run(self, run_id: UUID | str, reason: str | None = None) -> Run:
+        data = self._call("cancel_run", {"run_id": _id(run_id), "reason": reason}, idempotent=True)
+        return Run.model_validate(data)
+
+    def requeue_stale_runs(self) -> dict[str, Any]:
+        return dict(self._call("requeue_stale_runs", {}, idempotent=True))
+
+    def record_artifact_verification(
+        self, artifact_id: UUID | str, *, ok: bool, actual_sha256: str | None, actual_size: int | None
+    ) -> dict[str, Any]:
+        data = self._call(
+            "record_artifact_verification",
+            {
+                "artifact_id": _id(artifact_id),
+                "ok": ok,
+                "actual_sha256": actual_sha256,
+                "actual_size": actual_size,
+            },
+            idempotent=True,
+        )
+        return dict(data)
+
+    # -- reads (RLS decides what the caller sees) -----------------------------------------------
+    def select(
+        self,
+        table: str,
+        *,
+        columns: str = "*",
+        filters: dict[str, str] | None = None,
+        order: str | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return self.transport.select(table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit)
