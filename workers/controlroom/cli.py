@@ -9,6 +9,8 @@ from rich.console import Console
 
 from controlroom import keys
 from controlroom.cli_stack import register as register_stack
+from controlroom.cli_worker import register as register_worker
+from controlroom.client.errors import ControlPlaneError
 from controlroom.localstack.errors import StackError
 
 app = typer.Typer(
@@ -19,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_stack(app)
+register_worker(app)
 
 err = Console(stderr=True)
 
@@ -28,6 +31,9 @@ def main() -> None:
         app()
     except StackError as exc:
         err.print(f"[bold red]error:[/] {exc.paragraph()}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except ControlPlaneError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except keys.MissingSecret as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

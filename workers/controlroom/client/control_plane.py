@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from controlroom.client.errors import ConfigurationError
 from controlroom.client.models import (
+    Artifact,
     ArtifactReply,
     ClaimedRun,
     EventsReply,
@@ -23,12 +24,29 @@ from controlroom.client.models import (
     LeaseReply,
     PublishedSpec,
     Run,
+    RunAttempt,
+    RunBoardRow,
+    RunEvent,
+    RunTransition,
     Workspace,
 )
 from controlroom.client.transport import RetryPolicy, Transport
 
 _claims = TypeAdapter(list[ClaimedRun])
 _beats = TypeAdapter(list[HeartbeatReply])
+_workspaces = TypeAdapter(list[Workspace])
+_specs = TypeAdapter(list[PublishedSpec])
+_board = TypeAdapter(list[RunBoardRow])
+_attempts = TypeAdapter(list[RunAttempt])
+_transitions = TypeAdapter(list[RunTransition])
+_events = TypeAdapter(list[RunEvent])
+_artifacts = TypeAdapter(list[Artifact])
+
+# Columns read from run_attempts: everything a person may see, never the lease token.
+ATTEMPT_COLUMNS = (
+    "id,run_id,attempt_no,executor_id,status,claimed_at,started_at,heartbeat_at,finished_at,"
+    "error_class,error_message,retryable"
+)
 
 
 def _id(value: UUID | str) -> str:
@@ -245,3 +263,75 @@ class ControlPlane:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         return self.transport.select(table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit)
+
+    def workspace_by_slug(self, slug: str) -> Workspace | None:
+        rows = self.select("workspaces", columns="id,slug,name", filters={"slug": f"eq.{slug}"}, limit=1)
+        return _workspaces.validate_python(rows)[0] if rows else None
+
+    def published_specs(
+        self, workspace_id: UUID | str, name: str, version: str | None = None
+    ) -> list[PublishedSpec]:
+        """Published versions of a spec (one when `version` is given), oldest publication first."""
+        filters = {"workspace_id": f"eq.{_id(workspace_id)}", "name": f"eq.{name}"}
+        if version is not None:
+            filters["version"] = f"eq.{version}"
+        rows = self.select(
+            "pipeline_specs",
+            columns="id,workspace_id,name,version,spec_hash,body,published_at",
+            filters=filters,
+            order="published_at",
+        )
+        return _specs.validate_python(rows)
+
+    def run_board(
+        self,
+        *,
+        workspace_id: UUID | str | None = None,
+        status: str | None = None,
+        run_id: UUID | str | None = None,
+        limit: int | None = None,
+    ) -> list[RunBoardRow]:
+        """Rows of the run board, newest first."""
+        filters: dict[str, str] = {}
+        if workspace_id is not None:
+            filters["workspace_id"] = f"eq.{_id(workspace_id)}"
+        if status is not None:
+            filters["status"] = f"eq.{status}"
+        if run_id is not None:
+            filters["run_id"] = f"eq.{_id(run_id)}"
+        rows = self.select("run_board", filters=filters, order="created_at", desc=True, limit=limit)
+        return _board.validate_python(rows)
+
+    def recent_run_ids(self, limit: int, *, workspace_id: UUID | str | None = None) -> list[UUID]:
+        """Ids of the newest visible runs (to resolve the short ids people copy from tables)."""
+        filters = {"workspace_id": f"eq.{_id(workspace_id)}"} if workspace_id is not None else {}
+        rows = self.select("run_board", columns="run_id", filters=filters, order="created_at", desc=True, limit=limit)
+        return [UUID(str(row["run_id"])) for row in rows]
+
+    def run_attempts(self, run_id: UUID | str) -> list[RunAttempt]:
+        rows = self.select(
+            "run_attempts", columns=ATTEMPT_COLUMNS, filters={"run_id": f"eq.{_id(run_id)}"}, order="attempt_no"
+        )
+        return _attempts.validate_python(rows)
+
+    def run_transitions(self, run_id: UUID | str) -> list[RunTransition]:
+        rows = self.select("run_transitions", filters={"run_id": f"eq.{_id(run_id)}"}, order="id")
+        return _transitions.validate_python(rows)
+
+    def run_events(self, run_id: UUID | str, *, after_id: int | None = None) -> list[RunEvent]:
+        """Events of a run in the order they were stored; `after_id` reads only newer ones."""
+        filters = {"run_id": f"eq.{_id(run_id)}"}
+        if after_id is not None:
+            filters["id"] = f"gt.{after_id}"
+        return _events.validate_python(self.select("run_events", filters=filters, order="id"))
+
+    def artifacts(
+        self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None
+    ) -> list[Artifact]:
+        """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first."""
+        filters: dict[str, str] = {}
+        if run_id is not None:
+            filters["run_id"] = f"eq.{_id(run_id)}"
+        if workspace_id is not None:
+            filters["workspace_id"] = f"eq.{_id(workspace_id)}"
+        return _artifacts.validate_python(self.select("artifacts", filters=filters, order="created_at"))

@@ -114,3 +114,99 @@ class Run(_Model):
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     status_reason: str | None = None
+
+
+# -- read models (rows of tables and views; RLS decides which the caller sees) --------------------
+
+
+class RunBoardRow(_Model):
+    """A row of public.run_board: a run with its spec and its latest attempt."""
+
+    run_id: UUID
+    workspace_id: UUID
+    spec_name: str
+    spec_version: str
+    spec_hash: str
+    status: str
+    priority: int = 0
+    pool: str | None = None
+    created_at: datetime
+    not_before: datetime | None = None
+    attempt_count: int = 0
+    max_attempts: int | None = None
+    executor_id: UUID | None = None
+    attempt_status: str | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    deadline_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+    finished_at: datetime | None = None
+    status_changed_at: datetime | None = None
+    status_changed_by: str | None = None
+    status_reason: str | None = None
+    last_error_class: str | None = None
+    last_error_message: str | None = None
+
+
+class RunAttempt(_Model):
+    """A row of public.run_attempts, without its lease token."""
+
+    id: UUID
+    run_id: UUID
+    attempt_no: int
+    executor_id: UUID | None = None
+    status: str
+    claimed_at: datetime | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    retryable: bool | None = None
+
+
+class RunTransition(_Model):
+    """A row of public.run_transitions: the audit trail of a run's status."""
+
+    id: int
+    run_id: UUID
+    attempt_no: int | None = None
+    from_status: str | None = None
+    to_status: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class RunEvent(_Model):
+    """A row of public.run_events."""
+
+    id: int
+    run_id: UUID
+    attempt_id: UUID | None = None
+    seq: int | None = None
+    source: str
+    type: str
+    level: str
+    phase: str | None = None
+    message: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    ts: datetime
+
+
+class Artifact(_Model):
+    """A row of public.artifacts: an object a run registered in the data plane."""
+
+    id: UUID
+    workspace_id: UUID
+    run_id: UUID
+    attempt_id: UUID
+    phase: str
+    name: str
+    uri: str
+    sha256: str
+    size_bytes: int
+    content_type: str = "application/octet-stream"
+    lineage: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime

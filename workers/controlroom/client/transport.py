@@ -110,12 +110,13 @@ class Transport:
             attempt += 1
             try:
                 rows: list[dict[str, Any]] = query.execute().data  # type: ignore[assignment]
-                return rows
             except APIError as exc:
                 raise self._refusal(exc) from None
             except (*NEVER_SENT, *MAYBE_SENT) as exc:
                 if attempt >= self.retry.attempts:
                     raise Unavailable(f"cannot read {table} from {self.url}: {exc}") from None
+            else:
+                return rows
             self._sleep(self.retry.delay(attempt))
 
     @staticmethod

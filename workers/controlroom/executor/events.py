@@ -17,6 +17,8 @@ from controlroom.client.errors import ControlPlaneError, LeaseLost, PayloadTooLa
 
 Send = Callable[[str, list[dict[str, Any]]], None]
 MAX_BATCH = 500
+# The phase runners speak "warn"; the control plane's event levels are syslog-like.
+LEVELS = {"warn": "warning"}
 
 
 class EventBatcher:
@@ -25,6 +27,9 @@ class EventBatcher:
         self._interval = interval
         self._max_batch = MAX_BATCH
         self._queues: dict[str, list[dict[str, Any]]] = {}
+        # Per-attempt sequence numbers make a re-sent batch idempotent (the control plane skips
+        # an (attempt, seq) it already stored), so a batch whose reply was lost can be re-sent.
+        self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -44,10 +49,14 @@ class EventBatcher:
         phase: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
+        with self._lock:
+            seq = self._seq.get(lease, 0) + 1
+            self._seq[lease] = seq
         event = {
+            "seq": seq,
             "ts": datetime.now(UTC).isoformat(),
             "type": type_,
-            "level": level,
+            "level": LEVELS.get(level, level),
             "phase": phase,
             "message": message,
             "payload": payload or {},
@@ -92,6 +101,12 @@ class EventBatcher:
     def discard(self, lease: str) -> None:
         with self._lock:
             self._queues.pop(lease, None)
+
+    def forget(self, lease: str) -> None:
+        """The attempt is over and flushed: drop its bookkeeping."""
+        with self._lock:
+            self._queues.pop(lease, None)
+            self._seq.pop(lease, None)
 
     def pending(self, lease: str) -> int:
         with self._lock:

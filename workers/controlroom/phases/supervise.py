@@ -29,6 +29,18 @@ TAIL_BYTES = 4096
 # which left the group (setsid) still holds open, before closing our end.
 STRAY_DRAIN_SECONDS = 0.5
 
+# Process groups of the phases running in this process, so that an executor told to exit *now*
+# (a second SIGTERM) can kill them before it goes, instead of leaving orphans behind.
+_LIVE_GROUPS: set[int] = set()
+
+
+def kill_live_phase_groups(sig: signal.Signals = signal.SIGKILL) -> int:
+    """Signal every running phase's process group; returns how many were signalled."""
+    groups = list(_LIVE_GROUPS)
+    for pgid in groups:
+        _signal_group(pgid, sig)
+    return len(groups)
+
 Stream = Literal["stdout", "stderr"]
 StopReason = CapBreach | Literal["cancelled", "leftovers"]
 
@@ -117,6 +129,7 @@ def run_supervised(
         usage=GroupUsage(pgid=proc.pid),
         streams={"stdout": StreamStats(stdout), "stderr": StreamStats(stderr)},
     )
+    _LIVE_GROUPS.add(proc.pid)
     try:
         on_spawn(proc.pid)
         _loop(proc, launch.caps, state, cancel)
@@ -127,6 +140,7 @@ def run_supervised(
             proc.wait()
         raise
     finally:
+        _LIVE_GROUPS.discard(proc.pid)
         for _, file in state.files.values():
             file.close()
     return _outcome(proc.pid, state)

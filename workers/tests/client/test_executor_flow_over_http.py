@@ -50,7 +50,9 @@ def test_a_stale_lease_surfaces_as_lease_lost(
     worker.start_run(lease)
     with psycopg.connect(database_url, autocommit=True) as conn:
         # An hour later, by the control plane's clock: the lease is stale and the run requeued.
-        conn.execute("select public.requeue_stale_runs(pg_catalog.now() + interval '1 hour')")
+        conn.execute(
+            "select public.requeue_stale_runs(pg_catalog.now() + interval '1 hour', %s)", (pipeline.workspace_id,)
+        )
     beats = worker.heartbeat(me.id, [lease])
     assert beats[0].directive == "lease_lost"
     with pytest.raises(LeaseLost) as refused:

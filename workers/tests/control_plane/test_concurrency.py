@@ -120,7 +120,9 @@ def test_completion_holding_the_lease_wins_over_requeue(database_url: str, make_
             )
             reply = executor_conn.execute("select public.complete_run(%s) as r", [lease]).fetchone()
             # The completion holds the attempt's lock: requeue skips it instead of waiting.
-            summary = cron_conn.execute("select public.requeue_stale_runs() as s").fetchone()
+            summary = cron_conn.execute(
+                "select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]
+            ).fetchone()
         assert reply is not None
         assert reply["r"]["outcome"] == "accepted"
         assert summary is not None
@@ -134,7 +136,9 @@ def test_requeue_holding_the_attempt_wins_over_completion(database_url: str, mak
     replies: list[Any] = []
     with connect(database_url) as cron_conn:
         with cron_conn.transaction():
-            summary = cron_conn.execute("select public.requeue_stale_runs() as s").fetchone()
+            summary = cron_conn.execute(
+                "select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]
+            ).fetchone()
             assert summary is not None
             assert summary["s"]["requeued"] == 1
 
@@ -174,7 +178,9 @@ def test_requeue_racing_completion_exactly_one_wins(database_url: str, make_worl
         def requeue(barrier: Any = barrier, result: dict[str, Any] = result) -> None:
             with connect(database_url) as conn:
                 barrier.wait()
-                result["requeue"] = conn.execute("select public.requeue_stale_runs() as s").fetchone()
+                result["requeue"] = conn.execute(
+                    "select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]
+                ).fetchone()
 
         _run_threads([complete, requeue])
         state = _run_status(database_url, run_id)
@@ -209,7 +215,7 @@ def test_two_concurrent_requeues_never_requeue_a_run_twice(database_url: str, ma
     def requeue() -> None:
         with connect(database_url) as conn:
             barrier.wait()
-            row = conn.execute("select public.requeue_stale_runs() as s").fetchone()
+            row = conn.execute("select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]).fetchone()
             assert row is not None
             summaries.append(row["s"])
 
@@ -264,7 +270,7 @@ def test_zombie_late_complete_is_rejected_and_recorded(database_url: str, make_w
             [zombie_lease],
         )
 
-        summary = cron_conn.execute("select public.requeue_stale_runs() as s").fetchone()
+        summary = cron_conn.execute("select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]).fetchone()
         assert summary is not None
         assert summary["s"]["requeued"] >= 1
 
@@ -344,7 +350,7 @@ def test_requeue_of_10000_stale_leases_in_one_call(database_url: str, make_world
                     "select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id]
                 )
         started = time.perf_counter()
-        summary = conn.execute("select public.requeue_stale_runs() as s").fetchone()
+        summary = conn.execute("select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]).fetchone()
         elapsed = time.perf_counter() - started
         queued = conn.execute(
             "select count(*) as n from public.runs where workspace_id = %s and status = 'queued' and attempt_count = 1",

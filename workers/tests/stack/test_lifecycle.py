@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
 def controlroom(
     args: list[str], env: dict[str, str], timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("controlroom")
+    exe = shutil.which("controlroom", path=str(Path(sys.executable).parent)) or shutil.which("controlroom")
     assert exe, "the controlroom console script must be installed (scripts/setup does it)"
     return subprocess.run(
         [exe, *args],

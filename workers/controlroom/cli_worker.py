@@ -1,0 +1,70 @@
+"""`controlroom worker`: run an executor in the foreground until the queue is drained or a signal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from controlroom import keys
+from controlroom.artifacts import ArtifactStore, s3_client
+from controlroom.client.control_plane import ControlPlane
+from controlroom.executor.logs import JsonLog
+from controlroom.executor.loop import Executor, ExecutorOptions
+from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
+
+
+def parse_labels(text: str | None) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"{item!r} is not k=v; write e.g. --labels gpu=a100,zone=eu", param_hint="--labels"
+            )
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def worker(
+        pool: str = typer.Option(os.environ.get("CONTROLROOM_POOL", "default"), help="Pool to claim runs from."),
+        concurrency: int = typer.Option(1, min=1, max=100, help="Runs executed at the same time."),
+        once: bool = typer.Option(False, "--once", help="Drain the queue, then exit 0."),
+        labels: str | None = typer.Option(None, help="Capabilities, k=v,k=v (matched against spec labels)."),
+        grace: float = typer.Option(30.0, min=0, help="Seconds a SIGTERM waits for running phases."),
+        poll_max: float = typer.Option(DEFAULT_CEILING_SECONDS, min=0.01, help="Idle polling ceiling (s)."),
+        heartbeat: float = typer.Option(10.0, min=0.2, help="Heartbeat period (s); shortened for tight tolerances."),
+        token: str | None = typer.Option(None, envvar="CONTROLROOM_TOKEN", help="Executor JWT (bearer)."),
+    ) -> None:
+        """Claim and execute runs (RPC only over SUPABASE_URL; artifacts to S3)."""
+        if token is None:
+            # Local convenience: with the project secret at hand (the local stack), mint a token.
+            token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
+        plane = ControlPlane.connect(access_token=token)
+        bucket = os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts")
+        store = ArtifactStore(
+            s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None), bucket
+        )
+        health = os.environ.get("CONTROLROOM_HEALTH_FILE")
+        options = ExecutorOptions(
+            pool=pool,
+            concurrency=concurrency,
+            labels=parse_labels(labels),
+            once=once,
+            grace_seconds=grace,
+            poll_ceiling_seconds=poll_max,
+            heartbeat_seconds=heartbeat,
+            health_file=Path(health) if health else None,
+        )
+        executor = Executor(plane, store, options, JsonLog(component="worker"))
+        executor.install_signal_handlers()
+        try:
+            code = executor.run()
+        finally:
+            plane.close()
+        raise typer.Exit(code)

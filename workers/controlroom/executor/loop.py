@@ -1,0 +1,207 @@
+"""The executor process: register, claim with adaptive polling, run, heartbeat, drain, stop.
+
+Stateless: everything durable is in the control plane or S3. kill -9 at any moment loses nothing
+that was acknowledged; the control plane requeues what this process held once its leases go stale.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from controlroom import __version__
+from controlroom.artifacts import ArtifactStore
+from controlroom.client.control_plane import ControlPlane
+from controlroom.client.errors import ControlPlaneError, Unavailable
+from controlroom.client.models import ClaimedRun
+from controlroom.executor.events import EventBatcher
+from controlroom.executor.heartbeat import Heartbeat
+from controlroom.executor.leases import HeldRun, LeaseTable
+from controlroom.executor.lifecycle import Lifecycle, State
+from controlroom.executor.logs import JsonLog
+from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
+from controlroom.executor.run import RunExecution, RunOutcome
+from controlroom.phases.supervise import kill_live_phase_groups
+
+PHASE_ENV_VARS = (
+    "S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "CONTROLROOM_BUCKET",
+)
+
+
+@dataclass
+class ExecutorOptions:
+    pool: str
+    concurrency: int = 1
+    labels: dict[str, str] = field(default_factory=dict)
+    once: bool = False
+    grace_seconds: float = 30.0
+    poll_ceiling_seconds: float = DEFAULT_CEILING_SECONDS
+    heartbeat_seconds: float = 10.0
+    event_flush_seconds: float = 1.0
+    health_file: Path | None = None
+
+
+class Executor:
+    def __init__(
+        self, plane: ControlPlane, store: ArtifactStore, options: ExecutorOptions, log: JsonLog | None = None
+    ) -> None:
+        if options.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.plane = plane
+        self.store = store
+        self.options = options
+        self.lifecycle = Lifecycle()
+        self.leases = LeaseTable()
+        self.log = log or JsonLog()
+        self.executor_id: str | None = None
+        self.shutting_down = threading.Event()
+        self._work_done = threading.Event()
+        self._signals = 0
+        self.outcomes: list[RunOutcome] = []
+        self._events = EventBatcher(
+            self._send_events,
+            interval=options.event_flush_seconds,
+            on_error=lambda lease, exc: self.log("events.flush_failed", level="warn", error=str(exc)),
+        )
+        self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
+        self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
+
+    # -- signals ---------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            self.log("executor.draining", signal=signal.Signals(signum).name, grace_s=self.options.grace_seconds)
+            self.shutting_down.set()
+            self._work_done.set()
+            return
+        # Second signal: exit now. Phases die with us; the control plane requeues the runs when
+        # their leases go stale, so the state stays consistent without any report from here.
+        killed = kill_live_phase_groups(signal.SIGKILL)
+        self.log("executor.exit_now", signal=signal.Signals(signum).name, phases_killed=killed)
+        os._exit(128 + signum)
+
+    # -- main loop -------------------------------------------------------------------------------
+    def run(self) -> int:
+        me = self.plane.register_executor(
+            pool=self.options.pool, labels=self.options.labels, version=__version__, host=socket.gethostname()
+        )
+        self.executor_id = str(me.id)
+        self.log = self.log.bind(executor_id=self.executor_id)
+        self.log("executor.registered", pool=me.pool, concurrency=self.options.concurrency)
+        self._events.start()
+        self._heartbeat.start()
+        self.lifecycle.to(State.RUNNING)
+        backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="run") as pool:
+            while not self.shutting_down.is_set():
+                self._touch_health()
+                capacity = self.options.concurrency - len(self.leases)
+                claimed: list[ClaimedRun] = []
+                if capacity > 0:
+                    try:
+                        claimed = self.plane.claim_runs(self.executor_id, capacity)
+                    except Unavailable as exc:
+                        self.log("claim.failed", level="warn", error=str(exc))
+                    except ControlPlaneError as exc:
+                        self.log("claim.refused", level="error", error=str(exc))
+                        self.shutting_down.set()
+                        break
+                for claim in claimed:
+                    held = _held(claim)
+                    self.leases.add(held)
+                    self.log("run.claimed", run_id=held.run_id, attempt=held.attempt)
+                    pool.submit(self._execute, held).add_done_callback(self._finished)
+                if claimed:
+                    self._heartbeat.poke()
+                    backoff.found_work()
+                    continue
+                if self.options.once and len(self.leases) == 0:
+                    self.log("executor.queue_drained")
+                    break
+                self._work_done.clear()
+                self._work_done.wait(backoff.idle() if capacity > 0 else None)
+            self._drain()
+        return 0
+
+    def _drain(self) -> None:
+        if self.lifecycle.state == State.RUNNING:
+            self.lifecycle.to(State.DRAINING)
+        deadline = time.monotonic() + self.options.grace_seconds
+        if not self.leases.wait_empty(self.options.grace_seconds):
+            # Grace is over: stop the phases; each run is then handed back as retryable.
+            for run in self.leases.snapshot():
+                self.log("run.stopping_for_shutdown", run_id=run.run_id, attempt=run.attempt)
+                run.request_stop()
+            self.leases.wait_empty(None)
+        self._heartbeat.stop()
+        self._events.close(deadline + 5)
+        self.lifecycle.to(State.STOPPED)
+        self.log("executor.stopped", runs=len(self.outcomes))
+
+    def _execute(self, held: HeldRun) -> RunOutcome:
+        try:
+            return RunExecution(
+                held,
+                plane=self.plane,
+                store=self.store,
+                events=self._events,
+                log=self.log,
+                shutting_down=self.shutting_down,
+                phase_env=self._phase_env,
+            ).execute()
+        finally:
+            self._events.forget(held.lease)
+            self.leases.remove(held)
+
+    def _finished(self, future: Future[RunOutcome]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            self.log("run.crashed", level="error", error=repr(exc))
+        else:
+            self.outcomes.append(future.result())
+        self._work_done.set()
+
+    # -- control-plane callbacks -----------------------------------------------------------------
+    def _beat(self, runs: list[HeldRun]) -> dict[str, str]:
+        assert self.executor_id is not None
+        replies = self.plane.heartbeat(self.executor_id, [r.lease for r in runs])
+        return {str(reply.lease): reply.directive for reply in replies}
+
+    def _send_events(self, lease: str, events: list[dict[str, Any]]) -> None:
+        self.plane.emit_events(lease, events)
+
+    def _touch_health(self) -> None:
+        if self.options.health_file is not None:
+            self.options.health_file.touch()
+
+
+def _held(claim: ClaimedRun) -> HeldRun:
+    return HeldRun(
+        run_id=str(claim.run_id),
+        attempt_id=str(claim.attempt_id),
+        attempt=claim.attempt_no,
+        lease=str(claim.lease_token),
+        workspace_id=str(claim.workspace_id),
+        spec=claim.spec_body,
+        params=claim.params,
+        spec_hash=claim.spec_hash,
+        heartbeat_tolerance_seconds=claim.heartbeat_tolerance_seconds,
+    )

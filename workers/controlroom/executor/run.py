@@ -1,0 +1,276 @@
+"""One claimed run, start to finish: start, phases in order, artifacts, events, the final report.
+
+Every outcome ends in exactly one report to the control plane: complete, fail (retryable or not),
+confirm_cancel, or nothing at all when the lease is lost (the attempt is fenced, and the run is
+already someone else's).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import JsonValue
+
+from controlroom import __version__
+from controlroom.artifacts import ArtifactKey, ArtifactRecord, ArtifactStore, Lineage
+from controlroom.artifacts.errors import ArtifactError
+from controlroom.artifacts.logs import S3LogSink, log_key
+from controlroom.client.control_plane import ControlPlane
+from controlroom.client.errors import ControlPlaneError, LeaseLost
+from controlroom.executor.events import EventBatcher
+from controlroom.executor.leases import HeldRun
+from controlroom.executor.logs import JsonLog
+from controlroom.phases.context import PhaseContext
+from controlroom.phases.models import PhaseResult
+from controlroom.phases.runner import run_phase
+from controlroom.specs.load import parse_spec
+from controlroom.specs.params import resolve_params
+from controlroom.specs.problems import SpecError
+from controlroom.specs.render import RenderedPhase, RunContext, render_phases
+
+Ending = Literal["succeeded", "failed", "cap_exceeded", "cancelled", "lease_lost", "shutdown"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    ending: Ending
+    reported: bool
+    detail: str = ""
+
+
+class RunExecution:
+    def __init__(
+        self,
+        run: HeldRun,
+        *,
+        plane: ControlPlane,
+        store: ArtifactStore,
+        events: EventBatcher,
+        log: JsonLog,
+        shutting_down: threading.Event,
+        phase_env: dict[str, str],
+    ) -> None:
+        self.run = run
+        self.plane = plane
+        self.store = store
+        self.events = events
+        self.log = log.bind(run_id=run.run_id, attempt=run.attempt)
+        self.shutting_down = shutting_down
+        self.phase_env = phase_env
+
+    # -- the whole run ---------------------------------------------------------------------------
+    def execute(self) -> RunOutcome:
+        run = self.run
+        try:
+            phases = self._render()
+        except SpecError as exc:
+            return self._fail(False, "InvalidSpec", str(exc))
+        try:
+            self.plane.start_run(run.lease)
+        except LeaseLost:
+            return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
+        self.log("run.started", phases=len(phases))
+        workdir = Path(tempfile.mkdtemp(prefix=f"controlroom-{run.run_id[:8]}-"))
+        results: dict[str, JsonValue] = {}
+        try:
+            for phase in phases:
+                if run.stop.is_set():
+                    break
+                result = self._phase(phase, workdir)
+                if result.status != "succeeded":
+                    return self._after_stop(result)
+                results[phase.runtime.name] = result.result
+            if run.stop.is_set():
+                return self._after_stop(None)
+            return self._complete(results)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _render(self) -> list[RenderedPhase]:
+        spec = parse_spec(self.run.spec, f"spec {self.run.spec_hash[:12]}")
+        params = resolve_params(spec, self.run.params)
+        context = RunContext(
+            id=self.run.run_id,
+            attempt=self.run.attempt,
+            workspace=spec.workspace,
+            bucket=self.store.bucket,
+            spec_name=spec.name,
+            spec_version=spec.version,
+            spec_hash=self.run.spec_hash,
+        )
+        return render_phases(spec, params, context)
+
+    # -- one phase -------------------------------------------------------------------------------
+    def _phase(self, phase: RenderedPhase, workdir: Path) -> PhaseResult:
+        run = self.run
+        spec = phase.runtime
+        run.phase = spec.name
+        key = ArtifactKey(
+            workspace=run.workspace_id, run=run.run_id, attempt=run.attempt, phase=spec.name, name="result.json"
+        )
+        phase_dir = workdir / spec.name
+        phase_dir.mkdir(parents=True, exist_ok=True)
+        lineage = Lineage(
+            spec_hash=run.spec_hash,
+            tool_versions={"controlroom": __version__},
+            extra={"kind": phase.kind, "inputs": list(phase.inputs), "outputs": list(phase.outputs)},
+        )
+
+        def on_event(type_: str, level: str, message: str, payload: dict[str, JsonValue]) -> None:
+            self.events.add(run.lease, type_, level=level, message=message, phase=spec.name, payload=payload)
+
+        with S3LogSink(self.store, log_key(key, "stdout")) as out, S3LogSink(self.store, log_key(key, "stderr")) as err:
+            ctx = PhaseContext(
+                workdir=phase_dir, cancel=run.stop, on_event=on_event, stdout=out, stderr=err, env=self.phase_env
+            )
+            self.log("phase.started", phase=spec.name, kind=phase.kind)
+            result = run_phase(spec, ctx)
+            self.log(
+                "phase.finished", phase=spec.name, status=result.status, duration_s=round(result.duration_seconds, 3)
+            )
+            if not run.lease_lost.is_set():
+                self._publish(out, lineage)
+                self._publish(err, lineage)
+                if spec.kind == "python" and result.status == "succeeded":
+                    self._publish_result(key, result, lineage)
+        self._flush()
+        return result
+
+    def _publish(self, sink: S3LogSink, lineage: Lineage) -> None:
+        try:
+            self._register(sink.publish(lineage))
+        except ArtifactError as exc:
+            self.events.add(
+                self.run.lease,
+                "artifact.failed",
+                level="error",
+                phase=self.run.phase,
+                message=f"log upload failed: {exc}",
+            )
+
+    def _publish_result(self, key: ArtifactKey, result: PhaseResult, lineage: Lineage) -> None:
+        import io
+        import json
+
+        body = json.dumps(result.result, sort_keys=True, default=str).encode()
+        rows = _row_count(result.result)
+        try:
+            record = self.store.put(
+                key,
+                io.BytesIO(body),
+                content_type="application/json",
+                lineage=lineage.model_copy(update={"row_count": rows}),
+            )
+        except ArtifactError as exc:
+            self.events.add(
+                self.run.lease,
+                "artifact.failed",
+                level="error",
+                phase=self.run.phase,
+                message=f"result upload failed: {exc}",
+            )
+            return
+        self._register(record)
+
+    def _register(self, record: ArtifactRecord) -> None:
+        try:
+            self.plane.register_artifact(
+                self.run.lease,
+                phase=record.key.phase,
+                name=record.key.name,
+                uri=record.uri,
+                sha256=record.sha256,
+                size_bytes=record.size,
+                content_type=record.content_type,
+                lineage=record.lineage.model_dump(mode="json"),
+            )
+        except LeaseLost:
+            self.run.request_stop(lost=True)
+        except ControlPlaneError as exc:
+            self.events.add(
+                self.run.lease,
+                "artifact.failed",
+                level="error",
+                phase=self.run.phase,
+                message=f"registering {record.uri} failed: {exc}",
+            )
+
+    def _flush(self) -> None:
+        try:
+            self.events.flush(self.run.lease)
+        except LeaseLost:
+            self.run.request_stop(lost=True)
+        except ControlPlaneError as exc:
+            self.log("events.flush_failed", level="warn", error=str(exc))
+
+    # -- endings ---------------------------------------------------------------------------------
+    def _after_stop(self, result: PhaseResult | None) -> RunOutcome:
+        run = self.run
+        if run.lease_lost.is_set():
+            self.events.discard(run.lease)
+            return RunOutcome("lease_lost", reported=False, detail="the control plane fenced this attempt")
+        if run.cancel_requested.is_set():
+            return self._report("cancelled", lambda: self.plane.confirm_cancel(run.lease, "phase stopped on cancel"))
+        if self.shutting_down.is_set() and (result is None or result.status == "cancelled"):
+            return self._fail(True, "ExecutorShutdown", "the executor shut down before the run finished; retrying")
+        assert result is not None
+        if result.status == "cap_exceeded" and result.breach is not None:
+            b = result.breach
+            self.events.add(
+                run.lease,
+                "run.cap_exceeded",
+                level="error",
+                phase=result.phase,
+                message=f"{b.cap} cap exceeded: limit {b.limit:g}, measured {b.measured:g} {b.unit}",
+                payload={"cap": b.cap, "limit": b.limit, "measured": b.measured, "unit": b.unit},
+            )
+            # A deterministic breach would breach again: retrying only burns attempts.
+            return self._fail(
+                False,
+                "cap_exceeded",
+                f"phase {result.phase}: {b.cap} cap exceeded "
+                f"(limit {b.limit:g}, measured {b.measured:g} {b.unit}): {b.detail}",
+                ending="cap_exceeded",
+            )
+        message = f"phase {result.phase} failed: {result.error_class}: {result.error_message}"
+        return self._fail(True, result.error_class or "PhaseFailed", message)
+
+    def _complete(self, results: dict[str, JsonValue]) -> RunOutcome:
+        summary = {"phases": results}
+        return self._report("succeeded", lambda: self.plane.complete_run(self.run.lease, summary))
+
+    def _fail(self, retryable: bool, error_class: str, message: str, ending: Ending = "failed") -> RunOutcome:
+        def send() -> object:
+            return self.plane.fail_run(
+                self.run.lease, retryable=retryable, error_class=error_class[:200], message=message[:10000]
+            )
+
+        return self._report(ending, send)
+
+    def _report(self, ending: Ending, send: Any) -> RunOutcome:
+        self._flush()
+        try:
+            send()
+        except LeaseLost:
+            self.events.discard(self.run.lease)
+            return RunOutcome("lease_lost", reported=False, detail="the final report was fenced")
+        except ControlPlaneError as exc:
+            # Transient failures were retried by the transport; the lease will go stale and the
+            # control plane requeues the run: nothing is lost, the attempt is merely repeated.
+            self.log("run.report_failed", level="error", ending=ending, error=str(exc))
+            return RunOutcome(ending, reported=False, detail=str(exc))
+        self.log("run.finished", ending=ending)
+        return RunOutcome(ending, reported=True)
+
+
+def _row_count(result: JsonValue) -> int | None:
+    if isinstance(result, dict):
+        rows = result.get("rows")
+        if isinstance(rows, int) and rows >= 0:
+            return rows
+    return None
