@@ -105,7 +105,9 @@ def test_memory_breach_of_a_non_python_program_is_attributed_to_memory(harness: 
     assert result.status == "cap_exceeded", result.error_message
     assert result.breach is not None
     assert (result.breach.cap, result.breach.limit) == ("memory", limit)
-    assert "RLIMIT_AS" in result.breach.detail
+    # Two mechanisms enforce the memory cap (docs/caps.md): the kernel's RLIMIT_AS refusal and the
+    # group-RSS sampler. Which one fires first depends on scheduling; either must be named.
+    assert "RLIMIT_AS" in result.breach.detail or "resident memory" in result.breach.detail
     assert_group_gone(harness)
 
 

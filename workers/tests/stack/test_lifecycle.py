@@ -18,7 +18,8 @@ import pytest
 
 from controlroom.settings import project_root
 
-pytestmark = pytest.mark.stack
+# One private stack per module: its tests must run on one xdist worker, in order.
+pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack-lifecycle")]
 
 PORTS = {"CONTROLROOM_PG_PORT": "56322", "CONTROLROOM_API_PORT": "56321", "CONTROLROOM_S3_PORT": "56329"}
 
