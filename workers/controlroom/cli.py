@@ -8,6 +8,9 @@ import typer
 from rich.console import Console
 
 from controlroom import keys
+from controlroom.cli_artifacts import register as register_artifacts
+from controlroom.cli_runs import register as register_runs
+from controlroom.cli_specs import register as register_specs
 from controlroom.cli_stack import register as register_stack
 from controlroom.cli_worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
@@ -22,6 +25,9 @@ app = typer.Typer(
 )
 register_stack(app)
 register_worker(app)
+register_specs(app)
+register_runs(app)
+register_artifacts(app)
 
 err = Console(stderr=True)
 

@@ -239,7 +239,9 @@ class ControlPlane:
     def record_artifact_verification(
         self, artifact_id: UUID | str, *, ok: bool, actual_sha256: str | None, actual_size: int | None
     ) -> dict[str, Any]:
-        data = self._call(
+        # Not through _call: a missing object is reported with explicit nulls (the parameters have
+        # no defaults, and dropping them would name a function that does not exist: PGRST202).
+        data = self.transport.rpc(
             "record_artifact_verification",
             {
                 "artifact_id": _id(artifact_id),
@@ -268,9 +270,7 @@ class ControlPlane:
         rows = self.select("workspaces", columns="id,slug,name", filters={"slug": f"eq.{slug}"}, limit=1)
         return _workspaces.validate_python(rows)[0] if rows else None
 
-    def published_specs(
-        self, workspace_id: UUID | str, name: str, version: str | None = None
-    ) -> list[PublishedSpec]:
+    def published_specs(self, workspace_id: UUID | str, name: str, version: str | None = None) -> list[PublishedSpec]:
         """Published versions of a spec (one when `version` is given), oldest publication first."""
         filters = {"workspace_id": f"eq.{_id(workspace_id)}", "name": f"eq.{name}"}
         if version is not None:
@@ -325,9 +325,7 @@ class ControlPlane:
             filters["id"] = f"gt.{after_id}"
         return _events.validate_python(self.select("run_events", filters=filters, order="id"))
 
-    def artifacts(
-        self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None
-    ) -> list[Artifact]:
+    def artifacts(self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None) -> list[Artifact]:
         """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first."""
         filters: dict[str, str] = {}
         if run_id is not None:
