@@ -218,6 +218,39 @@ def order_sql(order: str, columns: dict[str, Column], relation: str, qualifier: 
     return ", ".join(terms)
 
 
+@dataclass
+class Modifiers:
+    """The reserved query parameters that shape a result rather than filter it."""
+
+    select: str | None = None
+    order: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def split_query(query: tuple[tuple[str, str], ...], modifiers: Modifiers) -> list[tuple[str, str]]:
+    """Moves select/order/limit/offset into `modifiers`, refuses what the stand-in does not
+    implement (PGRST127), and returns the other parameters (filters, or a GET RPC's arguments)."""
+    rest: list[tuple[str, str]] = []
+    for key, value in query:
+        if key == "select":
+            modifiers.select = value
+        elif key == "order":
+            modifiers.order = value
+        elif key == "limit":
+            modifiers.limit = non_negative("limit", value)
+        elif key == "offset":
+            modifiers.offset = non_negative("offset", value)
+        elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit",
+                                                                       ".offset")):
+            raise not_implemented(f"logical operators and embedded modifiers ({key}) are not supported")
+        elif key in ("columns", "on_conflict"):
+            raise not_implemented(f"the '{key}' parameter is not supported")
+        else:
+            rest.append((key, value))
+    return rest
+
+
 def non_negative(name: str, raw: str) -> int:
     if not raw.isdigit():
         raise parse_error(f'"failed to parse {name} parameter ({raw})"', f"{name} must be a non-negative integer")

@@ -8,13 +8,14 @@ from controlroom.gateway import fuzzy
 from controlroom.gateway.errors import ApiError, not_implemented
 from controlroom.gateway.plan import ROW_ARRAY, ROW_ONE, Plan, Shape, page_clause, statement
 from controlroom.gateway.query import (
+    Modifiers,
     Params,
     filter_sql,
     ident,
-    non_negative,
     order_sql,
     parse_filter,
     select_sql,
+    split_query,
 )
 from controlroom.gateway.schema_cache import SchemaCache
 
@@ -44,36 +45,18 @@ def plan(cache: SchemaCache, req: ReadRequest, max_rows: int | None) -> Plan:
         raise not_implemented(f"{req.method} on tables and views (the stand-in is read-only; write through RPCs)")
     qualified = ident(relation.schema, relation.name)
     label = f"{relation.schema}.{relation.name}"
-    select: str | None = None
-    order: str | None = None
-    limit: int | None = None
-    offset = 0
+    mods = Modifiers()
     if req.range is not None:
-        offset = req.range[0]
+        mods.offset = req.range[0]
         if req.range[1] is not None:
-            limit = max(0, req.range[1] - req.range[0] + 1)
+            mods.limit = max(0, req.range[1] - req.range[0] + 1)
     params = Params()
-    conds: list[str] = []
-    for key, value in req.query:
-        if key == "select":
-            select = value
-        elif key == "order":
-            order = value
-        elif key == "limit":
-            limit = non_negative("limit", value)
-        elif key == "offset":
-            offset = non_negative("offset", value)
-        elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit",
-                                                                       ".offset")):
-            raise not_implemented(f"logical operators and embedded modifiers ({key}) are not supported")
-        elif key in ("columns", "on_conflict"):
-            raise not_implemented(f"the '{key}' parameter is not supported")
-        else:
-            conds.append(filter_sql(parse_filter(key, value), relation.columns, label, params, qualified))
+    conds = [filter_sql(parse_filter(key, value), relation.columns, label, params, qualified)
+             for key, value in split_query(req.query, mods)]
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
-    selected = select_sql(select, relation.columns, label, qualified)
-    ordering = f" ORDER BY {order_sql(order, relation.columns, label, qualified)}" if order else ""
-    inner = f"SELECT {selected} FROM {qualified}{where}{ordering}{page_clause(limit, offset, max_rows)}"
+    selected = select_sql(mods.select, relation.columns, label, qualified)
+    ordering = f" ORDER BY {order_sql(mods.order, relation.columns, label, qualified)}" if mods.order else ""
+    inner = f"SELECT {selected} FROM {qualified}{where}{ordering}{page_clause(mods.limit, mods.offset, max_rows)}"
     sql = statement(inner=inner, body=ROW_ONE if req.singular else ROW_ARRAY,
                     count_from=f"{qualified}{where}" if req.count else None)
-    return Plan(sql, tuple(params.values), True, (), Shape.ROWS, offset)
+    return Plan(sql, tuple(params.values), True, (), Shape.ROWS, mods.offset)

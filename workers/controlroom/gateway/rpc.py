@@ -25,14 +25,15 @@ from controlroom.gateway.plan import (
 )
 from controlroom.gateway.query import (
     Filter,
+    Modifiers,
     Params,
     filter_sql,
     ident,
     is_filter_value,
-    non_negative,
     order_sql,
     parse_filter,
     select_sql,
+    split_query,
 )
 from controlroom.gateway.schema_cache import Routine, SchemaCache
 
@@ -112,25 +113,9 @@ def resolve(cache: SchemaCache, req: RpcRequest, keys: frozenset[str], json_post
 def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
     filters: list[Filter] = []
     get_args: dict[str, list[str]] = {}
-    select: str | None = None
-    order: str | None = None
-    limit: int | None = None
-    offset = 0
-    for key, value in req.query:
-        if key == "select":
-            select = value
-        elif key == "order":
-            order = value
-        elif key == "limit":
-            limit = non_negative("limit", value)
-        elif key == "offset":
-            offset = non_negative("offset", value)
-        elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit",
-                                                                       ".offset")):
-            raise not_implemented(f"logical operators and embedded modifiers ({key}) are not supported")
-        elif key in ("columns", "on_conflict"):
-            raise not_implemented(f"the '{key}' parameter is not supported")
-        elif is_filter_value(value):
+    mods = Modifiers()
+    for key, value in split_query(req.query, mods):
+        if is_filter_value(value):
             filters.append(parse_filter(key, value))
         elif req.method in ("GET", "HEAD"):
             get_args.setdefault(key, []).append(value)
@@ -204,13 +189,13 @@ def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
         relation = f"{routine.schema}.{routine.name}"
         conds = [filter_sql(f, columns, relation, params, "pgrst_source") for f in filters]
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        selected = select_sql(select, columns, relation, "pgrst_source") if columns else "pgrst_source.*"
-        ordering = f" ORDER BY {order_sql(order, columns, relation, 'pgrst_source')}" if order else ""
+        selected = select_sql(mods.select, columns, relation, "pgrst_source") if columns else "pgrst_source.*"
+        ordering = f" ORDER BY {order_sql(mods.order, columns, relation, 'pgrst_source')}" if mods.order else ""
     else:
-        if filters or order or (select not in (None, "", "*")):
+        if filters or mods.order or (mods.select not in (None, "", "*")):
             raise not_implemented("select, filters and order on a function that returns scalars")
         selected, ordering = "pgrst_source.pgrst_scalar", ""
-    paging = page_clause(limit, offset, max_rows) if shape is Shape.ROWS else ""
+    paging = page_clause(mods.limit, mods.offset, max_rows) if shape is Shape.ROWS else ""
     inner = f"SELECT {selected} FROM pgrst_source{where}{ordering}{paging}"
 
     if shape is Shape.VOID:
@@ -223,4 +208,4 @@ def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
     sql = statement(inner=inner, body=body, count_from=count_from, cte=cte)
     read_only = req.method != "POST" or routine.volatility != "v"
     return Plan(sql, tuple(params.values), read_only, routine.hoisted, shape,
-                offset if shape is Shape.ROWS else 0)
+                mods.offset if shape is Shape.ROWS else 0)
