@@ -7,6 +7,8 @@ already someone else's).
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import tempfile
 import threading
@@ -145,18 +147,9 @@ class RunExecution:
         try:
             self._register(sink.publish(lineage))
         except ArtifactError as exc:
-            self.events.add(
-                self.run.lease,
-                "artifact.failed",
-                level="error",
-                phase=self.run.phase,
-                message=f"log upload failed: {exc}",
-            )
+            self._artifact_failed(f"log upload failed: {exc}")
 
     def _publish_result(self, key: ArtifactKey, result: PhaseResult, lineage: Lineage) -> None:
-        import io
-        import json
-
         body = json.dumps(result.result, sort_keys=True, default=str).encode()
         rows = _row_count(result.result)
         try:
@@ -167,13 +160,7 @@ class RunExecution:
                 lineage=lineage.model_copy(update={"row_count": rows}),
             )
         except ArtifactError as exc:
-            self.events.add(
-                self.run.lease,
-                "artifact.failed",
-                level="error",
-                phase=self.run.phase,
-                message=f"result upload failed: {exc}",
-            )
+            self._artifact_failed(f"result upload failed: {exc}")
             return
         self._register(record)
 
@@ -192,13 +179,11 @@ class RunExecution:
         except LeaseLost:
             self.run.request_stop(lost=True)
         except ControlPlaneError as exc:
-            self.events.add(
-                self.run.lease,
-                "artifact.failed",
-                level="error",
-                phase=self.run.phase,
-                message=f"registering {record.uri} failed: {exc}",
-            )
+            self._artifact_failed(f"registering {record.uri} failed: {exc}")
+
+    def _artifact_failed(self, message: str) -> None:
+        # The run goes on: a missing log or result is reported, not worth failing the data work for.
+        self.events.add(self.run.lease, "artifact.failed", level="error", phase=self.run.phase, message=message)
 
     def _flush(self) -> None:
         try:
