@@ -30,9 +30,7 @@ def _env(state: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def controlroom(
-    args: list[str], env: dict[str, str], timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
+def controlroom(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("controlroom", path=str(Path(sys.executable).parent)) or shutil.which("controlroom")
     assert exe, "the controlroom console script must be installed (scripts/setup does it)"
     return subprocess.run(
@@ -81,9 +79,7 @@ def test_up_from_nothing_brings_every_component_up(private_stack: tuple[Path, di
     assert "export DATABASE_URL=" in exports
     assert "export SUPABASE_JWT_SECRET=" in exports
     url = next(
-        line.split("=", 1)[1].strip("'")
-        for line in exports.splitlines()
-        if line.startswith("export DATABASE_URL=")
+        line.split("=", 1)[1].strip("'") for line in exports.splitlines() if line.startswith("export DATABASE_URL=")
     )
     with psycopg.connect(url) as conn:
         row = conn.execute("select public.schema_version()").fetchone()
