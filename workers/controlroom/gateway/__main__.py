@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 from controlroom.gateway import proxy, server
@@ -15,6 +17,8 @@ def main() -> int:
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
     binary = proxy.postgrest_binary()
+    if binary is None:
+        _fork_workers(_worker_count())
     main = proxy.main(config, binary) if binary is not None else server.main(config)
     try:
         import uvloop
@@ -25,6 +29,39 @@ def main() -> int:
     else:
         uvloop.run(main)
     return 0
+
+
+def _worker_count() -> int:
+    """CONTROLROOM_API_WORKERS, default one process per core: one asyncio process is one core at most."""
+    raw = os.environ.get("CONTROLROOM_API_WORKERS", "")
+    if raw.strip().isdigit() and int(raw) >= 1:
+        return int(raw)
+    return max(1, os.cpu_count() or 1)
+
+
+def _fork_workers(count: int) -> None:
+    """Forks count-1 siblings before any event loop exists; all serve the same port (SO_REUSEPORT).
+
+    They share the process group of the first, so stopping the group stops them all, and each
+    exits when its parent does (PR_SET_PDEATHSIG), leaving no orphan behind a kill -9.
+    """
+    parent = os.getpid()
+    for _ in range(count - 1):
+        if os.fork() == 0:
+            _die_with(parent)
+            return
+
+
+def _die_with(parent: int) -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -140,4 +140,6 @@ class HttpProtocol(asyncio.Protocol):
 
 async def serve(handler: Handler, host: str, port: int) -> asyncio.Server:
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: HttpProtocol(handler), host, port, reuse_address=True, backlog=1024)
+    # reuse_port: several gateway processes may share the port; the kernel spreads connections.
+    return await loop.create_server(lambda: HttpProtocol(handler), host, port, reuse_address=True, reuse_port=True,
+                                    backlog=1024)
