@@ -1,0 +1,209 @@
+"""A fleet of simulated executors: worker processes (forkserver) × threads, one client each.
+
+Every executor registers before the clock starts; all start together on one event. Modes:
+* `poll`: the real executor's idle loop — claim 1 with `controlroom.executor.polling.Backoff`
+  (default 100 ms ceiling), and on a claim run the no-op lifecycle (start, one event, complete);
+* `drain`: claim up to `claim_batch`, then start → emit one event → complete per run, until a
+  claim comes back empty, the executor's quota is done or the time cap passes;
+* `emit`: hold one started run and send batches of `emit_batch` events until the time cap.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as MpEvent
+from typing import Any, Literal
+
+from controlroom.bench.clients import ExecutorClient, make_client
+from controlroom.bench.stack import StackEnv
+from controlroom.executor.polling import Backoff
+
+Mode = Literal["poll", "drain", "emit"]
+
+
+@dataclass(frozen=True)
+class FleetJob:
+    path: str
+    stack: StackEnv
+    workspace_id: str
+    pool: str
+    mode: Mode
+    executors: int
+    claim_batch: int = 1
+    max_seconds: float = 30.0
+    quota: int | None = None  # runs per executor (drain)
+    emit_batch: int = 1
+    processes: int = 4
+
+
+@dataclass
+class ExecutorResult:
+    runs: int = 0
+    events: int = 0
+    first: float = math.inf
+    last: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    error: str | None = None
+
+    def timed(self, kind: str, call: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        out = call()
+        self.latencies.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
+        return out
+
+
+@dataclass
+class FleetResult:
+    started: float
+    results: list[ExecutorResult]
+
+    @property
+    def runs(self) -> int:
+        return sum(r.runs for r in self.results)
+
+    @property
+    def events(self) -> int:
+        return sum(r.events for r in self.results)
+
+    @property
+    def elapsed(self) -> float:
+        end = max((r.last for r in self.results if r.last), default=self.started)
+        return max(end - self.started, 1e-9)
+
+    def latencies(self, kind: str) -> list[float]:
+        return [x for r in self.results for x in r.latencies.get(kind, [])]
+
+    @property
+    def errors(self) -> list[str]:
+        return [r.error for r in self.results if r.error]
+
+
+def _lifecycle(client: ExecutorClient, res: ExecutorResult, lease: str) -> None:
+    res.timed("start", lambda: client.start(lease))
+    res.timed("emit", lambda: client.emit(lease, [{"type": "bench.noop", "seq": 0, "message": "no-op"}]))
+    res.timed("complete", lambda: client.complete(lease))
+    res.runs += 1
+    res.last = time.time()
+
+
+def _run_one(job: FleetJob, client: ExecutorClient, lease: str | None, stop_at: float, res: ExecutorResult) -> None:
+    res.first = time.time()
+    if job.mode == "poll":
+        backoff = Backoff()
+        while time.time() < stop_at:
+            claimed = res.timed("claim", lambda: client.claim(1))
+            for c in claimed:
+                _lifecycle(client, res, c.lease)
+            if claimed:
+                backoff.found_work()
+            else:
+                time.sleep(backoff.idle())
+    elif job.mode == "drain":
+        quota = job.quota if job.quota is not None else math.inf
+        while time.time() < stop_at and res.runs < quota:
+            want = int(min(job.claim_batch, quota - res.runs))
+            claimed = res.timed("claim", lambda w=want: client.claim(w))  # type: ignore[misc]
+            if not claimed:
+                break
+            for c in claimed:
+                _lifecycle(client, res, c.lease)
+    else:
+        assert lease is not None
+        seq = 0
+        while time.time() < stop_at:
+            batch = [
+                {"type": "log", "level": "info", "seq": seq + i, "phase": "bench",
+                 "message": f"bench event {seq + i}", "payload": {"i": seq + i}}
+                for i in range(job.emit_batch)
+            ]
+            seq += job.emit_batch
+            res.events += res.timed("emit", lambda b=batch: client.emit(lease, b))  # type: ignore[misc]
+            res.last = time.time()
+
+
+def _hold_lease(client: ExecutorClient) -> str:
+    claimed = client.claim(1)
+    if not claimed:
+        raise RuntimeError("no queued run to hold a lease for emit_events")
+    return claimed[0].lease
+
+
+def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent,
+                  out: mp.Queue[Any]) -> None:
+    results = [ExecutorResult() for _ in range(threads)]
+    clients: list[ExecutorClient] = []
+    leases: list[str | None] = []
+    try:
+        for _ in range(threads):
+            client = make_client(job.path, job.stack, job.workspace_id, job.pool, str(uuid.uuid4()))
+            clients.append(client)
+            lease = None
+            if job.mode == "emit":
+                lease = _hold_lease(client)
+                client.start(lease)
+            leases.append(lease)
+    except Exception as exc:
+        ready.put(f"error: {exc!r}")
+        return
+    ready.put("ready")
+    go.wait()
+    stop_at = time.time() + job.max_seconds
+
+    def body(i: int) -> None:
+        try:
+            _run_one(job, clients[i], leases[i], stop_at, results[i])
+        except Exception as exc:
+            results[i].error = repr(exc)
+
+    workers = [threading.Thread(target=body, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for c in clients:
+        c.close()
+    out.put([r.__dict__ for r in results])
+
+
+def run_fleet(job: FleetJob, on_start: Callable[[], None] | None = None) -> FleetResult:
+    # Forkserver with the client stack preloaded: a fresh interpreter per fleet without paying the
+    # imports (supabase-py, pydantic models) every time; no threads are inherited from this process.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["controlroom.bench.fleet", "controlroom.client.control_plane", "psycopg"])
+    nproc = max(1, min(job.processes, job.executors))
+    shares = [job.executors // nproc + (1 if i < job.executors % nproc else 0) for i in range(nproc)]
+    ready: mp.Queue[Any] = ctx.Queue()
+    out: mp.Queue[Any] = ctx.Queue()
+    go = ctx.Event()
+    procs = [ctx.Process(target=_process_main, args=(job, n, ready, go, out), daemon=True) for n in shares]
+    for p in procs:
+        p.start()
+    try:
+        for _ in procs:
+            msg = ready.get(timeout=120)
+            if msg != "ready":
+                raise RuntimeError(f"an executor process failed to start: {msg}")
+        started = time.time()
+        go.set()
+        if on_start is not None:
+            on_start()
+        collected: list[ExecutorResult] = []
+        for _ in procs:
+            try:
+                batch = out.get(timeout=job.max_seconds + 120)
+            except queue.Empty:
+                raise RuntimeError("an executor process did not report") from None
+            collected.extend(ExecutorResult(**d) for d in batch)
+    finally:
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+    return FleetResult(started=started, results=collected)

@@ -1,0 +1,349 @@
+"""The five scenarios. Each returns rows: one figure of one case, with its value per repetition."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from controlroom.bench import world as W
+from controlroom.bench.fleet import FleetJob, FleetResult, run_fleet
+from controlroom.bench.stack import StackEnv
+from controlroom.bench.stats import fmt, percentile, spread
+
+
+@dataclass
+class Row:
+    scenario: str
+    case: str
+    path: str
+    metric: str
+    unit: str
+    values: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        return spread(self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "summary": self.summary()}
+
+
+@dataclass
+class Config:
+    stack: StackEnv
+    paths: list[str]
+    repeat: int
+    quick: bool
+    latency_seconds: float
+    latency_executors: list[int]
+    submit_interval: float
+    lifecycle_runs: int
+    lifecycle_executors: list[int]
+    lifecycle_cap_seconds: float
+    claim_batch: int
+    event_batches: list[int]
+    event_seconds: float
+    event_senders: int
+    requeue_sizes: list[int]
+    growth_sizes: list[int]
+    growth_executors: int
+    growth_seconds: float
+    growth_events: int
+    processes: int
+
+
+class Results:
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.rows: dict[tuple[str, str, str, str], Row] = {}
+        self.explains: dict[str, str] = {}
+        self.profiles: dict[str, list[dict[str, Any]]] = {}
+        self.notes: list[str] = []
+        self.log = log
+
+    def add(self, scenario: str, case: str, path: str, metric: str, unit: str, value: float) -> None:
+        key = (scenario, case, path, metric)
+        row = self.rows.setdefault(key, Row(scenario, case, path, metric, unit))
+        row.values.append(value)
+
+    def get(self, scenario: str, case: str, path: str, metric: str) -> Row | None:
+        return self.rows.get((scenario, case, path, metric))
+
+    def say(self, scenario: str, case: str, path: str, metrics: list[str]) -> None:
+        parts = []
+        for m in metrics:
+            row = self.get(scenario, case, path, m)
+            if row:
+                parts.append(f"{m}={fmt(spread(row.values[-1:]), 2)}")
+        self.log(f"  {scenario} | {case} | {path} | " + " ".join(parts))
+
+
+def _fleet_latencies(res: Results, scenario: str, case: str, path: str, fleet: FleetResult,
+                     kinds: tuple[str, ...]) -> None:
+    for kind in kinds:
+        lat = fleet.latencies(kind)
+        if lat:
+            res.add(scenario, case, path, f"{kind} p50", "ms", percentile(lat, 50))
+            res.add(scenario, case, path, f"{kind} p95", "ms", percentile(lat, 95))
+            res.add(scenario, case, path, f"{kind} p99", "ms", percentile(lat, 99))
+
+
+def _check(fleet: FleetResult) -> None:
+    if fleet.errors:
+        raise RuntimeError(f"executors failed: {fleet.errors[:3]}")
+
+
+# 1. Claim latency ------------------------------------------------------------------------------
+
+def claim_latency(cfg: Config, res: Results) -> None:
+    conn = W.connect(cfg.stack.database_url)
+    submits = max(1, int(cfg.latency_seconds / cfg.submit_interval))
+    for path in cfg.paths:
+        for n in cfg.latency_executors:
+            case = f"{n} idle executor{'s' if n > 1 else ''}"
+            for _ in range(cfg.repeat):
+                world = W.make_world(conn, "latency")
+                sub_conn = W.connect(cfg.stack.database_url)
+                lags: list[float] = []
+
+                def submitter(world: W.World = world, sub_conn: W.Conn = sub_conn, lags: list[float] = lags) -> None:
+                    time.sleep(0.5)  # let every executor reach its idle back-off first
+                    t0 = time.perf_counter()
+                    for i in range(submits):
+                        W.submit_one(sub_conn, world)
+                        wait = t0 + (i + 1) * cfg.submit_interval - time.perf_counter()
+                        if wait > 0:
+                            time.sleep(wait)
+                        else:
+                            lags.append(-wait)
+
+                thread = threading.Thread(target=submitter)
+                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "poll", n,
+                               max_seconds=cfg.latency_seconds + 1.5, processes=cfg.processes)
+                fleet = run_fleet(job, on_start=thread.start)
+                thread.join()
+                sub_conn.close()
+                _check(fleet)
+                rows = conn.execute(
+                    """
+                    select extract(epoch from a.claimed_at - r.created_at) * 1000 as ms
+                    from public.runs as r
+                    left join public.run_attempts as a on a.run_id = r.id and a.attempt_no = 1
+                    where r.workspace_id = %s
+                    """,
+                    [world.workspace_id],
+                ).fetchall()
+                ms = [float(r["ms"]) for r in rows if r["ms"] is not None]
+                unclaimed = sum(1 for r in rows if r["ms"] is None)
+                res.add("claim latency", case, path, "p50", "ms", percentile(ms, 50))
+                res.add("claim latency", case, path, "p95", "ms", percentile(ms, 95))
+                res.add("claim latency", case, path, "p99", "ms", percentile(ms, 99))
+                res.add("claim latency", case, path, "runs submitted", "", len(rows))
+                res.add("claim latency", case, path, "unclaimed", "", unclaimed)
+                claim_calls = fleet.latencies("claim")
+                res.add("claim latency", case, path, "claim calls/s", "1/s", len(claim_calls) / fleet.elapsed)
+                res.add("claim latency", case, path, "claim call p95", "ms", percentile(claim_calls, 95))
+                if lags and max(lags) > 0.05:
+                    res.notes.append(f"claim latency {case} {path}: the submitter fell {max(lags) * 1000:.0f} ms "
+                                     "behind its 10 ms schedule at worst")
+                res.say("claim latency", case, path, ["p50", "p95", "p99", "unclaimed", "claim call p95"])
+                W.purge(conn, world)
+    conn.close()
+
+
+# 2. Lifecycle throughput -----------------------------------------------------------------------
+
+def lifecycle(cfg: Config, res: Results) -> None:
+    conn = W.connect(cfg.stack.database_url)
+    for path in cfg.paths:
+        for n in cfg.lifecycle_executors:
+            case = f"{n} executor{'s' if n > 1 else ''}"
+            for rep in range(cfg.repeat):
+                world = W.make_world(conn, "lifecycle")
+                W.queue_runs(conn, world, cfg.lifecycle_runs)
+                conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+                profile = rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors)
+                if profile:
+                    W.reset_statements(conn)
+                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", n,
+                               claim_batch=cfg.claim_batch, max_seconds=cfg.lifecycle_cap_seconds,
+                               processes=cfg.processes)
+                fleet = run_fleet(job)
+                _check(fleet)
+                if profile:
+                    res.profiles[f"lifecycle, {case}, {path}"] = W.top_statements(conn, 8)
+                res.add("lifecycle", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
+                res.add("lifecycle", case, path, "runs done", "", fleet.runs)
+                res.add("lifecycle", case, path, "seconds", "s", fleet.elapsed)
+                _fleet_latencies(res, "lifecycle", case, path, fleet, ("claim", "start", "emit", "complete"))
+                res.say("lifecycle", case, path, ["runs/s", "runs done", "claim p95", "start p95", "complete p95"])
+                W.purge(conn, world)
+    conn.close()
+
+
+# 3. Event ingestion ----------------------------------------------------------------------------
+
+def events(cfg: Config, res: Results) -> None:
+    conn = W.connect(cfg.stack.database_url)
+    for path in cfg.paths:
+        for batch in cfg.event_batches:
+            case = f"batch {batch}, {cfg.event_senders} sender{'s' if cfg.event_senders > 1 else ''}"
+            for _ in range(cfg.repeat):
+                world = W.make_world(conn, "events")
+                W.queue_runs(conn, world, cfg.event_senders)
+                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "emit", cfg.event_senders,
+                               emit_batch=batch, max_seconds=cfg.event_seconds, processes=cfg.processes)
+                fleet = run_fleet(job)
+                _check(fleet)
+                res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)
+                res.add("events", case, path, "calls/s", "1/s", len(fleet.latencies("emit")) / fleet.elapsed)
+                _fleet_latencies(res, "events", case, path, fleet, ("emit",))
+                res.say("events", case, path, ["events/s", "emit p50", "emit p95", "emit p99"])
+                W.purge(conn, world)
+    conn.close()
+
+
+# 4. Requeue ------------------------------------------------------------------------------------
+
+def requeue(cfg: Config, res: Results) -> None:
+    conn = W.connect(cfg.stack.database_url)
+    for size in cfg.requeue_sizes:
+        case = f"{size:,} stale leases"
+        for rep in range(cfg.repeat):
+            # Leases live an hour: pg_cron's minutely sweep (as of now) never takes them; the timed
+            # call sweeps as of two hours later, when all of them are stale.
+            world = W.make_world(conn, "requeue", {"heartbeat_tolerance_seconds": 3600})
+            W.queue_runs(conn, world, size)
+            W.claim_all(conn, world, size)
+            conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+            if rep == cfg.repeat - 1:
+                W.reset_statements(conn)
+            t0 = time.perf_counter()
+            row = conn.execute(
+                "select public.requeue_stale_runs(now() + interval '2 hours', %s) as s", [world.workspace_id]
+            ).fetchone()
+            seconds = time.perf_counter() - t0
+            assert row is not None
+            summary = row["s"]
+            if int(summary["requeued"]) != size:
+                raise RuntimeError(f"requeue_stale_runs requeued {summary['requeued']} of {size}")
+            if rep == cfg.repeat - 1:
+                res.profiles[f"requeue, {case}"] = W.top_statements(conn, 5)
+            res.add("requeue", case, "direct", "seconds", "s", seconds)
+            res.add("requeue", case, "direct", "leases/s", "1/s", size / seconds)
+            res.say("requeue", case, "direct", ["seconds"])
+            W.purge(conn, world)
+    conn.close()
+
+
+# 5. Growth -------------------------------------------------------------------------------------
+
+CLAIM_INNER = """
+select r.id, r.workspace_id, r.spec_id, r.params, r.priority, r.attempt_count, r.score, r.created_at
+from public.runs as r
+where r.status = 'queued'
+  and r.pool = %(pool)s
+  and r.not_before <= now()
+  and r.required_labels <@ '{}'::jsonb
+  and (%(ws)s::uuid is null or r.workspace_id = %(ws)s::uuid)
+order by r.score desc, r.created_at, r.id
+limit 1
+for update of r skip locked
+"""
+
+
+def explain_claim(conn: W.Conn, world: W.World) -> str:
+    rows: list[dict[str, Any]] = []
+    with conn.transaction():
+        rows = conn.execute(
+            "explain (analyze, buffers) " + CLAIM_INNER, {"pool": world.pool, "ws": world.workspace_id}
+        ).fetchall()
+        raise psycopg.Rollback()  # release the row lock the claim's select took
+    return "\n".join(str(next(iter(r.values()))) for r in rows)
+
+
+def growth(cfg: Config, res: Results) -> None:
+    conn = W.connect(cfg.stack.database_url)
+    worlds: list[W.World] = []
+    for size in cfg.growth_sizes:
+        case = f"{size:,} queued"
+        world = W.make_world(conn, "growth")
+        worlds.append(world)
+        seeded = W.queue_runs(conn, world, size)
+        conn.execute("vacuum (analyze) public.runs, public.run_transitions")
+        res.log(f"  growth | {case} | seeded in {seeded:.1f} s")
+        res.explains[case] = explain_claim(conn, world)
+        quota = max(1, size // 2 // cfg.growth_executors)
+        for path in cfg.paths:
+            for _ in range(cfg.repeat):
+                missing = size - W.queued_count(conn, world)
+                if missing > 0:
+                    W.queue_runs(conn, world, missing)
+                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", cfg.growth_executors,
+                               claim_batch=1, max_seconds=cfg.growth_seconds, quota=quota,
+                               processes=cfg.processes)
+                fleet = run_fleet(job)
+                _check(fleet)
+                res.add("growth", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
+                _fleet_latencies(res, "growth", case, path, fleet, ("claim",))
+                res.say("growth", case, path, ["runs/s", "claim p50", "claim p95"])
+        res.explains[case + " (after the runs)"] = explain_claim(conn, world)
+    for world in worlds:
+        W.purge(conn, world)
+    conn.close()
+
+
+EVENTS_BULK = """
+insert into public.run_events (run_id, attempt_id, workspace_id, seq, source, type, level, phase, message, payload, ts)
+select a.run_id, a.id, a.workspace_id, g.i, 'executor', 'log', 'info', 'bench',
+    'bench event ' || g.i, jsonb_build_object('i', g.i), now()
+from (select id, run_id, workspace_id, row_number() over (order by id) - 1 as k
+      from public.run_attempts where workspace_id = %(ws)s) as a
+cross join generate_series(%(lo)s::integer, %(hi)s::integer) as g (i)
+"""
+
+
+def events_growth(cfg: Config, res: Results) -> None:
+    """emit_events with a big run_events table: bulk-inserted rows (no insert trigger exists to bypass)."""
+    conn = W.connect(cfg.stack.database_url)
+    holders = W.make_world(conn, "eventsbulk")
+    attempts = 1000
+    W.queue_runs(conn, holders, attempts)
+    W.claim_all(conn, holders, attempts)
+    per = cfg.growth_events // attempts
+    t0 = time.perf_counter()
+    step = 1000
+    for lo in range(0, per, step):
+        conn.execute(EVENTS_BULK, {"ws": holders.workspace_id, "lo": lo, "hi": min(per, lo + step) - 1})
+    conn.execute("vacuum (analyze) public.run_events")
+    total = conn.execute("select count(*) as n from public.run_events").fetchone()
+    assert total is not None
+    res.log(f"  events growth | {per * attempts:,} events inserted in {time.perf_counter() - t0:.0f} s "
+            f"(run_events holds {int(total['n']):,})")
+    case = f"batch 100, 1 sender, {int(total['n']) / 1e6:.0f}M rows in run_events"
+    for path in cfg.paths:
+        for _ in range(cfg.repeat):
+            world = W.make_world(conn, "events")
+            W.queue_runs(conn, world, 1)
+            job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "emit", 1, emit_batch=100,
+                           max_seconds=min(cfg.event_seconds, 10.0), processes=1)
+            fleet = run_fleet(job)
+            _check(fleet)
+            res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)
+            _fleet_latencies(res, "events", case, path, fleet, ("emit",))
+            res.say("events", case, path, ["events/s", "emit p95"])
+            W.purge(conn, world)
+    conn.close()
+
+
+def dump(res: Results) -> dict[str, Any]:
+    return {
+        "rows": [r.as_dict() for r in res.rows.values()],
+        "explains": res.explains,
+        "profiles": json.loads(json.dumps(res.profiles, default=str)),
+        "notes": res.notes,
+    }
