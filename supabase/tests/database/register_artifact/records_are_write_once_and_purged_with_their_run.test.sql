@@ -32,7 +32,10 @@ select throws_ok(
     'a run with records cannot be deleted outside the purge'
 );
 
-select is(private.purge_finished_runs(now() + interval '1 minute'), 1::bigint, 'retention purges the finished run');
+-- The purge is database-wide: finished runs left by other suites may go too, so count at least one.
+select cmp_ok(
+    private.purge_finished_runs(now() + interval '1 minute'), '>=', 1::bigint, 'retention purges the finished run'
+);
 select results_eq(
     $$ select a.run_id::text from public.artifacts as a where a.workspace_id = tests.workspace_id() $$,
     $$ values (current_setting('t.live')) $$,
