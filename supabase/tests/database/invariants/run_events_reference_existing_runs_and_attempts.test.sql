@@ -39,7 +39,7 @@ select set_config('controlroom.purging', 'on', true);
 delete from public.run_attempts where run_id = current_setting('t.run')::uuid;
 select set_config('controlroom.purging', 'off', true);
 select is(
-    (select count(*) from public.run_events where run_id = current_setting('t.run')::uuid),
+    (select count(*) from public.run_events where run_events.run_id = current_setting('t.run')::uuid),
     0::bigint,
     'deleting an attempt deletes its events (the former ON DELETE CASCADE), inside the purge functions'
 );
