@@ -82,8 +82,11 @@ class ControlPlane:
     def close(self) -> None:
         self.transport.close()
 
-    def _call(self, name: str, params: dict[str, Any], *, idempotent: bool) -> Any:
-        return self.transport.rpc(name, {k: v for k, v in params.items() if v is not None}, idempotent=idempotent)
+    def _call(self, name: str, params: dict[str, Any], *, idempotent: bool, nulls: tuple[str, ...] = ()) -> Any:
+        """None means "use the SQL default" and is left out, except for the `nulls` parameters, which
+        have no default and for which NULL is a value (left out, PostgREST would find no function)."""
+        sent = {k: v for k, v in params.items() if v is not None or k in nulls}
+        return self.transport.rpc(name, sent, idempotent=idempotent)
 
     # -- executors --------------------------------------------------------------------------------
     def register_executor(
@@ -239,17 +242,11 @@ class ControlPlane:
     def record_artifact_verification(
         self, artifact_id: UUID | str, *, ok: bool, actual_sha256: str | None, actual_size: int | None
     ) -> dict[str, Any]:
-        # Not through _call: a missing object is reported with explicit nulls (the parameters have
-        # no defaults, and dropping them would name a function that does not exist: PGRST202).
-        data = self.transport.rpc(
+        data = self._call(
             "record_artifact_verification",
-            {
-                "artifact_id": _id(artifact_id),
-                "ok": ok,
-                "actual_sha256": actual_sha256,
-                "actual_size": actual_size,
-            },
+            {"artifact_id": _id(artifact_id), "ok": ok, "actual_sha256": actual_sha256, "actual_size": actual_size},
             idempotent=True,
+            nulls=("actual_sha256", "actual_size"),
         )
         return dict(data)
 

@@ -31,7 +31,8 @@ class EventBatcher:
         # an (attempt, seq) it already stored), so a batch whose reply was lost can be re-sent.
         self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
+        # One flush at a time per attempt (keeps its batches in seq order); attempts flush independently.
+        self._flush_locks: dict[str, threading.Lock] = {}
         self._stop = threading.Event()
         self._on_error = on_error or (lambda _lease, _exc: None)
         self._thread = threading.Thread(target=self._run, name="event-flusher", daemon=True)
@@ -66,7 +67,9 @@ class EventBatcher:
 
     def flush(self, lease: str) -> None:
         """Send everything queued for one attempt; raises LeaseLost if the attempt is fenced."""
-        with self._flush_lock:
+        with self._lock:
+            flush_lock = self._flush_locks.setdefault(lease, threading.Lock())
+        with flush_lock:
             while True:
                 with self._lock:
                     queued = self._queues.get(lease) or []
@@ -107,6 +110,7 @@ class EventBatcher:
         with self._lock:
             self._queues.pop(lease, None)
             self._seq.pop(lease, None)
+            self._flush_locks.pop(lease, None)
 
     def pending(self, lease: str) -> int:
         with self._lock:
