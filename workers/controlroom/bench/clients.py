@@ -18,6 +18,7 @@ import psycopg
 from controlroom import keys
 from controlroom.bench.stack import StackEnv
 from controlroom.client.control_plane import ControlPlane
+from controlroom.client.models import Completion
 
 PRELUDE = "select set_config('role', 'controlroom_executor', true), set_config('request.jwt.claims', %s, true)"
 
@@ -31,9 +32,10 @@ class Claimed:
 class ExecutorClient(Protocol):
     executor_id: str
 
-    def claim(self, max_runs: int) -> list[Claimed]: ...
+    def claim(self, max_runs: int, start: bool = False) -> list[Claimed]: ...
     def start(self, lease: str) -> None: ...
     def complete(self, lease: str) -> None: ...
+    def complete_many(self, items: list[dict[str, Any]]) -> None: ...
     def emit(self, lease: str, events: list[dict[str, Any]]) -> int: ...
     def close(self) -> None: ...
 
@@ -54,8 +56,9 @@ class DirectExecutor:
             cur = conn.execute(sql, params)
         return cur.fetchall()
 
-    def claim(self, max_runs: int) -> list[Claimed]:
-        rows = self._rpc("select run_id, lease_token from public.claim_runs(%s, %s)", (self.executor_id, max_runs))
+    def claim(self, max_runs: int, start: bool = False) -> list[Claimed]:
+        sql = "select run_id, lease_token from public.claim_runs(%s, %s, start => %s)"
+        rows = self._rpc(sql, (self.executor_id, max_runs, start))
         return [Claimed(str(r[0]), str(r[1])) for r in rows]
 
     def _lease_rpc(self, fn: str, lease: str) -> None:
@@ -68,6 +71,13 @@ class DirectExecutor:
 
     def complete(self, lease: str) -> None:
         self._lease_rpc("complete_run", lease)
+
+    def complete_many(self, items: list[dict[str, Any]]) -> None:
+        rows = self._rpc("select outcome, message from public.complete_runs(%s, %s::jsonb)",
+                         (self.executor_id, json.dumps(items)))
+        bad = [r for r in rows if r[0] != "accepted"]
+        if bad:
+            raise RuntimeError(f"complete_runs answered {bad[:3]}")
 
     def emit(self, lease: str, events: list[dict[str, Any]]) -> int:
         reply = self._rpc("select public.emit_events(%s, %s::jsonb)", (lease, json.dumps(events)))[0][0]
@@ -86,14 +96,21 @@ class HttpExecutor:
         self.plane = ControlPlane.connect(stack.supabase_url, stack.anon_key, access_token=token)
         self.executor_id = str(self.plane.register_executor(pool=pool).id)
 
-    def claim(self, max_runs: int) -> list[Claimed]:
-        return [Claimed(str(c.run_id), str(c.lease_token)) for c in self.plane.claim_runs(self.executor_id, max_runs)]
+    def claim(self, max_runs: int, start: bool = False) -> list[Claimed]:
+        claimed = self.plane.claim_runs(self.executor_id, max_runs, start=start)
+        return [Claimed(str(c.run_id), str(c.lease_token)) for c in claimed]
 
     def start(self, lease: str) -> None:
         self.plane.start_run(lease)
 
     def complete(self, lease: str) -> None:
         self.plane.complete_run(lease)
+
+    def complete_many(self, items: list[dict[str, Any]]) -> None:
+        replies = self.plane.complete_runs(self.executor_id, [Completion.model_validate(i) for i in items])
+        bad = [r for r in replies if r.outcome != "accepted"]
+        if bad:
+            raise RuntimeError(f"complete_runs answered {bad[:3]}")
 
     def emit(self, lease: str, events: list[dict[str, Any]]) -> int:
         return self.plane.emit_events(lease, events).accepted

@@ -4,7 +4,10 @@ Every executor registers before the clock starts; all start together on one even
 * `poll`: the real executor's idle loop — claim 1 with `controlroom.executor.polling.Backoff`
   (default 100 ms ceiling), and on a claim run the no-op lifecycle (start, one event, complete);
 * `drain`: claim up to `claim_batch`, then start → emit one event → complete per run, until a
-  claim comes back empty, the executor's quota is done or the time cap passes;
+  claim comes back empty, the executor's quota is done or the time cap passes; `batched` drains
+  the same lifecycle with the batched lease calls: claim and start in one call
+  (`claim_runs(start => true)`), then complete the whole claim with each run's event in one
+  `complete_runs` call;
 * `emit`: hold one started run and send batches of `emit_batch` events until the time cap.
 """
 
@@ -41,6 +44,7 @@ class FleetJob:
     quota: int | None = None  # runs per executor (drain)
     emit_batch: int = 1
     processes: int = 4
+    batched: bool = False
 
 
 @dataclass
@@ -109,9 +113,16 @@ def _run_one(job: FleetJob, client: ExecutorClient, lease: str | None, stop_at: 
         quota = job.quota if job.quota is not None else math.inf
         while time.time() < stop_at and res.runs < quota:
             want = int(min(job.claim_batch, quota - res.runs))
-            claimed = res.timed("claim", lambda w=want: client.claim(w))  # type: ignore[misc]
+            claimed = res.timed("claim", lambda w=want: client.claim(w, job.batched))  # type: ignore[misc]
             if not claimed:
                 break
+            if job.batched:
+                items = [{"lease": c.lease, "events": [{"type": "bench.noop", "seq": 0, "message": "no-op"}]}
+                         for c in claimed]
+                res.timed("complete", lambda i=items: client.complete_many(i))  # type: ignore[misc]
+                res.runs += len(claimed)
+                res.last = time.time()
+                continue
             for c in claimed:
                 _lifecycle(client, res, c.lease)
     else:

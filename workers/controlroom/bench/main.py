@@ -39,6 +39,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lifecycle-executors", default="1,8,32")
     p.add_argument("--lifecycle-cap-seconds", type=float, default=None, help="time cap per drain (20 s, quick 3 s)")
     p.add_argument("--claim-batch", type=int, default=10, help="max_runs per claim call in the drain (1..100)")
+    p.add_argument("--lifecycle-modes", default="per-run,batched",
+                   help="per-run (start_run, emit_events, complete_run per run), batched "
+                   "(claim_runs(start => true) + one complete_runs per claim with the events), or both")
+    p.add_argument("--batched-claims", default="10,25",
+                   help="max_runs per claim in the batched lifecycle (an executor's --concurrency)")
     p.add_argument("--event-batches", default="1,100,1000")
     p.add_argument("--event-seconds", type=float, default=None, help="per case (30 s, quick 3 s)")
     p.add_argument("--event-senders", type=int, default=1)
@@ -73,6 +78,8 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         lifecycle_executors=_ints(args.lifecycle_executors),
         lifecycle_cap_seconds=args.lifecycle_cap_seconds or (3.0 if q else 20.0),
         claim_batch=args.claim_batch,
+        lifecycle_modes=[x.strip() for x in args.lifecycle_modes.split(",") if x.strip()],
+        batched_claims=_ints(args.batched_claims),
         event_batches=_ints(args.event_batches),
         event_seconds=args.event_seconds or (3.0 if q else 30.0),
         event_senders=args.event_senders,
@@ -165,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         "lifecycle_runs": cfg.lifecycle_runs,
         "lifecycle_cap_seconds": cfg.lifecycle_cap_seconds,
         "claim_batch": cfg.claim_batch,
+        "lifecycle_modes": cfg.lifecycle_modes,
+        "batched_claims": cfg.batched_claims,
         "event_seconds": cfg.event_seconds,
         "growth_executors": cfg.growth_executors,
         "growth_seconds": cfg.growth_seconds,

@@ -37,10 +37,13 @@ def verdicts(res: Results) -> list[Verdict]:
 
     check("claim latency p95 ≤ 50 ms, HTTP, 8 idle executors",
           res.get("claim latency", "8 idle executors", "http", "p95"), lambda v: v <= 50)
-    check("lifecycle ≥ 3,000 runs/s direct at 32 executors (goal ≥ 6,109)",
-          res.get("lifecycle", "32 executors", "direct", "runs/s"), lambda v: v >= 3000, 0)
-    check("lifecycle ≥ 500 runs/s HTTP at 32 executors (goal ≥ 1,500)",
-          res.get("lifecycle", "32 executors", "http", "runs/s"), lambda v: v >= 500, 0)
+    for path, floor, goal in (("direct", 3000, "6,109"), ("http", 500, "1,500")):
+        rates = [r for r in res.rows.values() if r.scenario == "lifecycle" and r.path == path
+                 and r.metric == "runs/s" and r.case.startswith("32 executors")]
+        best = max(rates, key=lambda r: r.summary()["median"], default=None)
+        label = best.case if best else "–"
+        check(f"lifecycle ≥ {floor:,} runs/s {path} at 32 executors (goal ≥ {goal}; best: {label})",
+              best, lambda v, f=floor: v >= f, 0)
     ev = [r for r in res.rows.values() if r.scenario == "events" and r.case.startswith("batch 100,")
           and "rows in run_events" not in r.case and r.path == "http" and r.metric == "emit p95"]
     check("event ingestion p95 ≤ 10 ms, 100-event batch, HTTP", ev[0] if ev else None, lambda v: v <= 10, 2)
@@ -135,10 +138,15 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         "",
         "### 2. Lifecycle throughput",
         "",
-        f"{meta['lifecycle_runs']:,} queued no-op runs; each executor claims up to {meta['claim_batch']} per call, "
-        "then per run `start_run` → `emit_events` (one event) → `complete_run` (per-lease RPCs: there is no "
-        f"batched variant). Drained until empty or {meta['lifecycle_cap_seconds']:.0f} s, whichever comes first; "
-        "runs/s = completed runs / elapsed. Latencies are client-side per call (ms).",
+        f"{meta['lifecycle_runs']:,} queued no-op runs. *per-run*: each executor claims up to "
+        f"{meta['claim_batch']} per call, then per run `start_run` → `emit_events` (one event) → `complete_run`, "
+        "four transactions per run. *batched, claim N*: `claim_runs(max_runs => N, start => true)` claims "
+        "and starts in one transaction (N is the executor's `--concurrency`), then one "
+        "`complete_runs` call completes the whole claim, each item carrying its run's event: two transactions "
+        "per claim (the executor's completion window does the same). Every run still gets its attempt, its "
+        f"audited transitions (queued → claimed → running → succeeded) and its event. Drained until empty or "
+        f"{meta['lifecycle_cap_seconds']:.0f} s, whichever comes first; runs/s = completed runs / elapsed. "
+        "Latencies are client-side per call (ms).",
         "",
         *_scenario_table(res, "lifecycle", ["runs/s", "runs done", "claim p95", "start p95", "emit p95",
                                             "complete p95"]),

@@ -46,6 +46,8 @@ class Config:
     lifecycle_executors: list[int]
     lifecycle_cap_seconds: float
     claim_batch: int
+    lifecycle_modes: list[str]
+    batched_claims: list[int]
     event_batches: list[int]
     event_seconds: float
     event_senders: int
@@ -158,30 +160,38 @@ def claim_latency(cfg: Config, res: Results) -> None:
 # 2. Lifecycle throughput -----------------------------------------------------------------------
 
 def lifecycle(cfg: Config, res: Results) -> None:
+    unknown = set(cfg.lifecycle_modes) - {"per-run", "batched"}
+    if unknown:
+        raise ValueError(f"unknown lifecycle mode(s) {sorted(unknown)}: use per-run and/or batched")
+    # (mode label, batched, max_runs per claim)
+    variants = [("per-run", False, cfg.claim_batch)] if "per-run" in cfg.lifecycle_modes else []
+    if "batched" in cfg.lifecycle_modes:
+        variants += [(f"batched, claim {b}", True, b) for b in cfg.batched_claims]
     conn = W.connect(cfg.stack.database_url)
     for path in cfg.paths:
-        for n in cfg.lifecycle_executors:
-            case = f"{n} executor{'s' if n > 1 else ''}"
-            for rep in range(cfg.repeat):
-                world = W.make_world(conn, "lifecycle")
-                W.queue_runs(conn, world, cfg.lifecycle_runs)
-                conn.execute("vacuum (analyze) public.runs, public.run_attempts")
-                profile = rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors)
-                if profile:
-                    W.reset_statements(conn)
-                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", n,
-                               claim_batch=cfg.claim_batch, max_seconds=cfg.lifecycle_cap_seconds,
-                               processes=cfg.processes)
-                fleet = run_fleet(job)
-                _check(fleet)
-                if profile:
-                    res.profiles[f"lifecycle, {case}, {path}"] = W.top_statements(conn, 8)
-                res.add("lifecycle", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
-                res.add("lifecycle", case, path, "runs done", "", fleet.runs)
-                res.add("lifecycle", case, path, "seconds", "s", fleet.elapsed)
-                _fleet_latencies(res, "lifecycle", case, path, fleet, ("claim", "start", "emit", "complete"))
-                res.say("lifecycle", case, path, ["runs/s", "runs done", "claim p95", "start p95", "complete p95"])
-                W.purge(conn, world)
+        for mode, batched, claim_batch in variants:
+            for n in cfg.lifecycle_executors:
+                case = f"{n} executor{'s' if n > 1 else ''}, {mode}"
+                for rep in range(cfg.repeat):
+                    world = W.make_world(conn, "lifecycle")
+                    W.queue_runs(conn, world, cfg.lifecycle_runs)
+                    conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+                    profile = rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors)
+                    if profile:
+                        W.reset_statements(conn)
+                    job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", n,
+                                   claim_batch=claim_batch, max_seconds=cfg.lifecycle_cap_seconds,
+                                   processes=cfg.processes, batched=batched)
+                    fleet = run_fleet(job)
+                    _check(fleet)
+                    if profile:
+                        res.profiles[f"lifecycle, {case}, {path}"] = W.top_statements(conn, 8)
+                    res.add("lifecycle", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
+                    res.add("lifecycle", case, path, "runs done", "", fleet.runs)
+                    res.add("lifecycle", case, path, "seconds", "s", fleet.elapsed)
+                    _fleet_latencies(res, "lifecycle", case, path, fleet, ("claim", "start", "emit", "complete"))
+                    res.say("lifecycle", case, path, ["runs/s", "runs done", "claim p95", "start p95", "complete p95"])
+                    W.purge(conn, world)
     conn.close()
 
 

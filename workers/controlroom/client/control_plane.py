@@ -18,6 +18,8 @@ from controlroom.client.models import (
     Artifact,
     ArtifactReply,
     ClaimedRun,
+    Completion,
+    CompletionReply,
     EventsReply,
     Executor,
     HeartbeatReply,
@@ -34,6 +36,7 @@ from controlroom.client.transport import RetryPolicy, Transport
 
 _claims = TypeAdapter(list[ClaimedRun])
 _beats = TypeAdapter(list[HeartbeatReply])
+_completions = TypeAdapter(list[CompletionReply])
 _workspaces = TypeAdapter(list[Workspace])
 _specs = TypeAdapter(list[PublishedSpec])
 _board = TypeAdapter(list[RunBoardRow])
@@ -111,13 +114,14 @@ class ControlPlane:
         *,
         pool: str | None = None,
         labels: dict[str, str] | None = None,
+        start: bool = False,
     ) -> list[ClaimedRun]:
+        """Claims up to max_runs; with start=True they are also started (no start_run per run)."""
+        params: dict[str, Any] = {"executor_id": _id(executor_id), "max_runs": max_runs, "pool": pool, "labels": labels}
+        if start:
+            params["start"] = True
         # Not retried once sent: a lost reply leaves leases that requeue_stale_runs recovers.
-        data = self._call(
-            "claim_runs",
-            {"executor_id": _id(executor_id), "max_runs": max_runs, "pool": pool, "labels": labels},
-            idempotent=False,
-        )
+        data = self._call("claim_runs", params, idempotent=False)
         return _claims.validate_python(data or [])
 
     def heartbeat(self, executor_id: UUID | str, leases: list[UUID | str]) -> list[HeartbeatReply]:
@@ -132,6 +136,15 @@ class ControlPlane:
     def complete_run(self, lease: UUID | str, result: dict[str, Any] | None = None) -> LeaseReply:
         data = self._call("complete_run", {"lease": _id(lease), "result": result}, idempotent=True)
         return LeaseReply.model_validate(data)
+
+    def complete_runs(self, executor_id: UUID | str, items: list[Completion]) -> list[CompletionReply]:
+        """Completes many attempts in one transaction; one reply per item, in order.
+
+        Safe to re-send: items already completed answer `duplicate` and their events are not stored twice.
+        """
+        payload = [item.model_dump(mode="json", exclude_none=True) for item in items]
+        data = self._call("complete_runs", {"executor_id": _id(executor_id), "items": payload}, idempotent=True)
+        return _completions.validate_python(data or [])
 
     def fail_run(
         self, lease: UUID | str, *, retryable: bool, error_class: str, message: str | None = None

@@ -64,6 +64,34 @@ class LeaseReply(_Model):
     not_before: datetime | None = None
 
 
+class Completion(_Model):
+    """One item of complete_runs: a running attempt's lease, its result and its last events."""
+
+    lease: UUID
+    result: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class CompletionReply(_Model):
+    """The answer to one item of complete_runs (the call itself succeeds when items fail)."""
+
+    item: int
+    lease: UUID
+    outcome: Literal["accepted", "duplicate", "rejected", "not_found", "not_started"]
+    code: str | None = None  # PT409 rejected, PT404 not_found, PT422 not_started
+    message: str | None = None
+    run_id: UUID | None = None
+    attempt_id: UUID | None = None
+    attempt_no: int | None = None
+    attempt_status: str | None = None
+    run_status: str | None = None
+    events_accepted: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("accepted", "duplicate")
+
+
 class EventsReply(_Model):
     outcome: str
     run_id: UUID

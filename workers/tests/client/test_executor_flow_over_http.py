@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from uuid import UUID
 
 import psycopg
 import pytest
 
 from controlroom.client.control_plane import ControlPlane
-from controlroom.client.errors import ConfigurationError, Forbidden, InvalidInput, LeaseLost, NotFound
+from controlroom.client.errors import (
+    ConfigurationError,
+    Forbidden,
+    InvalidInput,
+    LeaseLost,
+    NotFound,
+    PayloadTooLarge,
+)
+from controlroom.client.models import Completion
 from tests.conftest import Pipeline
 
 
@@ -86,3 +95,47 @@ def test_a_wrong_key_or_url_is_a_configuration_error(api_env: dict[str, str]) ->
     forged = ControlPlane.connect(api_env["SUPABASE_URL"], api_env["SUPABASE_ANON_KEY"][:-4] + "AAAA")
     with pytest.raises(ConfigurationError):
         forged.submit_run("00000000-0000-4000-8000-000000000000", spec_name="x")
+
+
+def test_a_worker_claims_started_runs_and_completes_them_in_one_call(
+    service_plane: ControlPlane, pipeline: Pipeline, executor_plane: Callable[[str], ControlPlane], database_url: str
+) -> None:
+    runs = [service_plane.submit_run(pipeline.workspace_id, spec_name=pipeline.spec_name) for _ in range(3)]
+    worker = executor_plane(pipeline.pool)
+    me = worker.register_executor()
+    claimed = worker.claim_runs(me.id, max_runs=5, start=True)
+    assert sorted(c.run_id for c in claimed) == sorted(r.id for r in runs)
+    assert worker.start_run(claimed[0].lease_token).outcome == "duplicate"  # already started by the claim
+
+    first = [
+        Completion(lease=claimed[0].lease_token, result={"rows": 1},
+                   events=[{"type": "phase.finished", "seq": 7, "phase": "main"}]),
+        Completion(lease=claimed[1].lease_token),
+    ]
+    done = worker.complete_runs(me.id, first)
+    assert [(r.item, r.outcome, r.code, r.run_status) for r in done] == [
+        (0, "accepted", None, "succeeded"), (1, "accepted", None, "succeeded"),
+    ]
+    assert [r.events_accepted for r in done] == [1, 0]
+
+    stale = claimed[2].lease_token
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        # An hour later, by the control plane's clock: the third lease is stale and its run requeued.
+        conn.execute(
+            "select public.requeue_stale_runs(pg_catalog.now() + interval '1 hour', %s)", (pipeline.workspace_id,)
+        )
+    unknown = UUID("00000000-0000-4000-8000-000000000000")
+    replies = worker.complete_runs(
+        me.id, [*first, Completion(lease=stale, events=[{"type": "log"}]), Completion(lease=unknown)]
+    )
+    assert [(r.item, r.outcome, r.code) for r in replies] == [
+        (0, "duplicate", None), (1, "duplicate", None), (2, "rejected", "PT409"), (3, "not_found", "PT404"),
+    ]
+    assert [r.ok for r in replies] == [True, True, False, False]
+    assert [r.events_accepted for r in replies] == [0, 0, 0, 0]  # a retried call stores nothing twice
+    assert "lost" in (replies[2].message or "")
+
+    with pytest.raises(InvalidInput):
+        worker.complete_runs(me.id, [Completion(lease=unknown)] * 2)
+    with pytest.raises(PayloadTooLarge):
+        worker.complete_runs(me.id, [Completion(lease=UUID(int=i + 1)) for i in range(101)])

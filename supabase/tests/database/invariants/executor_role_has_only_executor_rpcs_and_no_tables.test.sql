@@ -28,10 +28,11 @@ select set_eq(
     $$,
     array[
         'public.register_executor(pool text, labels jsonb, version text, host text, as_of timestamp with time zone)',
-        'public.claim_runs(executor_id uuid, max_runs integer, pool text, labels jsonb, as_of timestamp with time zone)',
+        'public.claim_runs(executor_id uuid, max_runs integer, pool text, labels jsonb, as_of timestamp with time zone, start boolean)',
         'public.start_run(lease uuid, as_of timestamp with time zone)',
         'public.heartbeat(executor_id uuid, leases jsonb, as_of timestamp with time zone)',
         'public.complete_run(lease uuid, result jsonb, as_of timestamp with time zone)',
+        'public.complete_runs(executor_id uuid, items jsonb, as_of timestamp with time zone)',
         'public.fail_run(lease uuid, retryable boolean, error_class text, message text, as_of timestamp with time zone)',
         'public.confirm_cancel(lease uuid, message text, as_of timestamp with time zone)',
         'public.emit_events(lease uuid, events jsonb, as_of timestamp with time zone)',
