@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
         grace: float = typer.Option(30.0, min=0, help="Seconds a SIGTERM waits for running phases."),
         poll_max: float = typer.Option(DEFAULT_CEILING_SECONDS, min=0.01, help="Idle polling ceiling (s)."),
         heartbeat: float = typer.Option(10.0, min=0.2, help="Heartbeat period (s); shortened for tight tolerances."),
+        completion_window: float = typer.Option(
+            5.0, min=0, max=1000,
+            help="Milliseconds a finished run waits for others to complete with it in one call (0: at once).",
+        ),
         token: str | None = typer.Option(None, envvar="CONTROLROOM_TOKEN", help="Executor JWT (bearer)."),
     ) -> None:
         """Claim and execute runs (RPC only over SUPABASE_URL; artifacts to S3)."""
@@ -59,6 +63,7 @@ def register(app: typer.Typer) -> None:
             grace_seconds=grace,
             poll_ceiling_seconds=poll_max,
             heartbeat_seconds=heartbeat,
+            completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
         )
         executor = Executor(plane, store, options, JsonLog(component="worker"))

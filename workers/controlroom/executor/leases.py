@@ -18,6 +18,7 @@ class HeldRun:
     params: dict[str, Any]
     spec_hash: str
     heartbeat_tolerance_seconds: float
+    started: bool = False  # claimed with start => true: no start_run call
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     lease_lost: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)

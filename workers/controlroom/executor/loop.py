@@ -21,7 +21,8 @@ from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ControlPlaneError, Unavailable
-from controlroom.client.models import ClaimedRun
+from controlroom.client.models import ClaimedRun, Completion, CompletionReply
+from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.heartbeat import Heartbeat
 from controlroom.executor.leases import HeldRun, LeaseTable
@@ -52,6 +53,7 @@ class ExecutorOptions:
     poll_ceiling_seconds: float = DEFAULT_CEILING_SECONDS
     heartbeat_seconds: float = 10.0
     event_flush_seconds: float = 1.0
+    completion_window_seconds: float = 0.005
     health_file: Path | None = None
 
 
@@ -77,6 +79,7 @@ class Executor:
             interval=options.event_flush_seconds,
             on_error=lambda lease, exc: self.log("events.flush_failed", level="warn", error=str(exc)),
         )
+        self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
         self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
 
@@ -117,7 +120,8 @@ class Executor:
                 claimed: list[ClaimedRun] = []
                 if capacity > 0:
                     try:
-                        claimed = self.plane.claim_runs(self.executor_id, capacity)
+                        # Started in the same transaction: the executor runs what it claims at once.
+                        claimed = self.plane.claim_runs(self.executor_id, capacity, start=True)
                     except Unavailable as exc:
                         self.log("claim.failed", level="warn", error=str(exc))
                     except ControlPlaneError as exc:
@@ -163,6 +167,7 @@ class Executor:
                 plane=self.plane,
                 store=self.store,
                 events=self._events,
+                completions=self._completions,
                 log=self.log,
                 shutting_down=self.shutting_down,
                 phase_env=self._phase_env,
@@ -188,6 +193,10 @@ class Executor:
     def _send_events(self, lease: str, events: list[dict[str, Any]]) -> None:
         self.plane.emit_events(lease, events)
 
+    def _send_completions(self, items: list[Completion]) -> list[CompletionReply]:
+        assert self.executor_id is not None, "completions come only from claimed runs"
+        return self.plane.complete_runs(self.executor_id, items)
+
     def _touch_health(self) -> None:
         if self.options.health_file is not None:
             self.options.health_file.touch()
@@ -204,4 +213,5 @@ def _held(claim: ClaimedRun) -> HeldRun:
         params=claim.params,
         spec_hash=claim.spec_hash,
         heartbeat_tolerance_seconds=claim.heartbeat_tolerance_seconds,
+        started=True,
     )

@@ -24,6 +24,7 @@ from controlroom.artifacts.errors import ArtifactError
 from controlroom.artifacts.logs import S3LogSink, log_key
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ControlPlaneError, LeaseLost
+from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
@@ -53,6 +54,7 @@ class RunExecution:
         plane: ControlPlane,
         store: ArtifactStore,
         events: EventBatcher,
+        completions: CompletionWindow,
         log: JsonLog,
         shutting_down: threading.Event,
         phase_env: dict[str, str],
@@ -61,6 +63,7 @@ class RunExecution:
         self.plane = plane
         self.store = store
         self.events = events
+        self.completions = completions
         self.log = log.bind(run_id=run.run_id, attempt=run.attempt)
         self.shutting_down = shutting_down
         self.phase_env = phase_env
@@ -72,10 +75,11 @@ class RunExecution:
             phases = self._render()
         except SpecError as exc:
             return self._fail(False, "InvalidSpec", str(exc))
-        try:
-            self.plane.start_run(run.lease)
-        except LeaseLost:
-            return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
+        if not run.started:
+            try:
+                self.plane.start_run(run.lease)
+            except LeaseLost:
+                return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
         self.log("run.started", phases=len(phases))
         workdir = Path(tempfile.mkdtemp(prefix=f"controlroom-{run.run_id[:8]}-"))
         results: dict[str, JsonValue] = {}
@@ -227,7 +231,8 @@ class RunExecution:
 
     def _complete(self, results: dict[str, JsonValue]) -> RunOutcome:
         summary = {"phases": results}
-        return self._report("succeeded", lambda: self.plane.complete_run(self.run.lease, summary))
+        # Through the completion window: runs finishing together share one complete_runs transaction.
+        return self._report("succeeded", lambda: self.completions.complete(self.run.lease, summary))
 
     def _fail(self, retryable: bool, error_class: str, message: str, ending: Ending = "failed") -> RunOutcome:
         def send() -> object:
