@@ -54,7 +54,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--growth-events", type=int, default=None,
                    help="rows bulk-inserted into run_events before an ingestion check (10,000,000; quick 0)")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
-    p.add_argument("--ports", default="57322,57321,57329", help="Postgres, API and S3 ports of the stack")
+    p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
                    help="rewrite the control-plane section of docs/benchmarks.md and docs/benchmarks.json "
                    "(default: on for full runs, off for --quick)")

@@ -21,7 +21,9 @@ from controlroom.settings import project_root
 # One private stack per module: its tests must run on one xdist worker, in order.
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack-lifecycle")]
 
-PORTS = {"CONTROLROOM_PG_PORT": "56322", "CONTROLROOM_API_PORT": "56321", "CONTROLROOM_S3_PORT": "56329"}
+# Below the ephemeral range (32768-60999 on Linux): a client connection's local port can never
+# hold these while the private stack starts (it did, with 56322, on a busy machine).
+PORTS = {"CONTROLROOM_PG_PORT": "29422", "CONTROLROOM_API_PORT": "29421", "CONTROLROOM_S3_PORT": "29429"}
 
 
 def _env(state: Path, **extra: str) -> dict[str, str]:
@@ -118,8 +120,8 @@ def test_busy_port_gives_a_clear_error(tmp_path: Path) -> None:
         env = _env(
             tmp_path / "state",
             CONTROLROOM_PG_PORT=str(port),
-            CONTROLROOM_S3_PORT="56339",
-            CONTROLROOM_API_PORT="56331",
+            CONTROLROOM_S3_PORT="29439",
+            CONTROLROOM_API_PORT="29431",
         )
         try:
             result = controlroom(["up"], env)
