@@ -8,48 +8,136 @@
 --   * complete_runs(executor_id, items) completes many attempts, each with its last events, in one
 --     transaction and answers per item: accepted | duplicate | rejected (dead lease, recorded as
 --     a lease.rejected event, code PT409) | not_found (PT404) | not_started (PT422).
--- Attempts are locked in id order, so two batches never deadlock each other.
+-- Attempts are locked in id order, so two batches never deadlock each other. The event rules
+-- move into private.first_event_problem, which emit_events (re-created here, unchanged otherwise)
+-- and complete_runs share.
 
--- The per-event rules of emit_events, callable per element ---------------------------------
+-- The event rules, in one place: emit_events and complete_runs both ask for the first problem ----
 
-create function private.event_problem(event jsonb)
-returns text
-language sql
+create function private.first_event_problem(events jsonb)
+returns table (idx integer, problem text)
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
+-- PL/pgSQL, not SQL: the function cannot be inlined (it pins search_path), and a SQL function
+-- would plan its query again on every call; PL/pgSQL keeps the plan for the session.
 as $$
-    select case
-        when pg_catalog.jsonb_typeof(event_problem.event) <> 'object' then 'is not an object'
-        when pg_catalog.jsonb_typeof(event_problem.event -> 'type') is distinct from 'string'
-            or event_problem.event ->> 'type' !~ '^[a-z][a-z0-9_.-]{0,99}$'
-            then 'type must be a lower-case dotted name of at most 100 characters'
-        when event_problem.event ? 'level' and coalesce(event_problem.event ->> 'level', '')
-            not in ('debug', 'info', 'warning', 'error', 'critical')
-            then 'level must be debug, info, warning, error or critical'
-        when event_problem.event ? 'seq' and (pg_catalog.jsonb_typeof(event_problem.event -> 'seq') <> 'number'
-            or event_problem.event ->> 'seq' !~ '^[0-9]{1,9}$')
-            then 'seq must be a non-negative integer below 10^9'
-        when event_problem.event ? 'phase' and (pg_catalog.jsonb_typeof(event_problem.event -> 'phase') <> 'string'
-            or pg_catalog.char_length(event_problem.event ->> 'phase') not between 1 and 200)
-            then 'phase must be a string of 1 to 200 characters'
-        when event_problem.event ? 'message'
-            and pg_catalog.jsonb_typeof(event_problem.event -> 'message') not in ('string', 'null')
-            then 'message must be a string'
-        when pg_catalog.char_length(event_problem.event ->> 'message') > 16384
-            then 'message has more than 16384 characters'
-        when event_problem.event ? 'payload' and pg_catalog.jsonb_typeof(event_problem.event -> 'payload') <> 'object'
-            then 'payload must be an object'
-        when pg_catalog.octet_length((event_problem.event -> 'payload')::text) > 65536
-            then 'payload is larger than 64 KiB'
-        when event_problem.event ? 'ts' and (pg_catalog.jsonb_typeof(event_problem.event -> 'ts') <> 'string'
-            or event_problem.event ->> 'ts' !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
-            then 'ts must be an ISO 8601 timestamp string'
-    end
+begin
+    return query
+    select (e.ordinality - 1)::integer, p.problem
+    from pg_catalog.jsonb_array_elements(first_event_problem.events) with ordinality as e (value, ordinality)
+    cross join lateral (
+        select case
+            when pg_catalog.jsonb_typeof(e.value) <> 'object' then 'is not an object'
+            when pg_catalog.jsonb_typeof(e.value -> 'type') is distinct from 'string'
+                or e.value ->> 'type' !~ '^[a-z][a-z0-9_.-]{0,99}$'
+                then 'type must be a lower-case dotted name of at most 100 characters'
+            when e.value ? 'level' and coalesce(e.value ->> 'level', '')
+                not in ('debug', 'info', 'warning', 'error', 'critical')
+                then 'level must be debug, info, warning, error or critical'
+            when e.value ? 'seq' and (pg_catalog.jsonb_typeof(e.value -> 'seq') <> 'number'
+                or e.value ->> 'seq' !~ '^[0-9]{1,9}$')
+                then 'seq must be a non-negative integer below 10^9'
+            when e.value ? 'phase' and (pg_catalog.jsonb_typeof(e.value -> 'phase') <> 'string'
+                or pg_catalog.char_length(e.value ->> 'phase') not between 1 and 200)
+                then 'phase must be a string of 1 to 200 characters'
+            when e.value ? 'message' and pg_catalog.jsonb_typeof(e.value -> 'message') not in ('string', 'null')
+                then 'message must be a string'
+            when pg_catalog.char_length(e.value ->> 'message') > 16384
+                then 'message has more than 16384 characters'
+            when e.value ? 'payload' and pg_catalog.jsonb_typeof(e.value -> 'payload') <> 'object'
+                then 'payload must be an object'
+            when pg_catalog.octet_length((e.value -> 'payload')::text) > 65536
+                then 'payload is larger than 64 KiB'
+            when e.value ? 'ts' and (pg_catalog.jsonb_typeof(e.value -> 'ts') <> 'string'
+                or e.value ->> 'ts' !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
+                then 'ts must be an ISO 8601 timestamp string'
+        end as problem
+    ) as p
+    where p.problem is not null
+    order by e.ordinality
+    limit 1;
+end
 $$;
 
-comment on function private.event_problem(jsonb) is
-'What is wrong with one executor event object (the rules of emit_events), or null when it is valid.';
+comment on function private.first_event_problem(jsonb) is
+'The first invalid event of an array of executor events (index from 0 and what is wrong), or no row: the rules of emit_events and complete_runs.';
+
+-- emit_events, on the shared rules (same signature, same behaviour) -------------------------
+
+create or replace function public.emit_events(lease uuid, events jsonb, as_of timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_as_of timestamptz := coalesce(emit_events.as_of, pg_catalog.now());
+    v_attempt public.run_attempts;
+    v_count integer;
+    v_inserted integer;
+    v_problem record;
+begin
+    perform private.assert_executor_role();
+    if pg_catalog.jsonb_typeof(emit_events.events) is distinct from 'array' then
+        raise exception 'events must be a JSON array'
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(emit_events.events), 'null')),
+        hint = 'Pass a list of event objects.';
+    end if;
+    v_count := pg_catalog.jsonb_array_length(emit_events.events);
+    if v_count > 1000 then
+        raise exception 'at most 1000 events per call, got %', v_count
+        using errcode = 'PT413',
+        detail = 'emit_events ingests one bounded batch per call.',
+        hint = 'Split the batch into chunks of at most 1000 events.';
+    end if;
+
+    v_attempt := private.lock_lease(emit_events.lease);
+    if not private.lease_is_live(v_attempt) then
+        return private.reject_dead_lease(v_attempt, 'emit_events', v_as_of);
+    end if;
+
+    select f.idx, f.problem into v_problem from private.first_event_problem(emit_events.events) as f;
+    if found then
+        raise exception 'events[%] %', v_problem.idx, v_problem.problem
+        using errcode = '22023',
+        detail = 'Nothing of this batch was stored.',
+        hint = 'Fix the event and send the batch again; events with a seq are deduplicated.';
+    end if;
+
+    begin
+        insert into public.run_events (
+            run_id, attempt_id, workspace_id, seq, source, type, level, phase, message, payload, ts
+        )
+        select v_attempt.run_id, v_attempt.id, v_attempt.workspace_id, (e.value ->> 'seq')::integer,
+            'executor', e.value ->> 'type', coalesce(e.value ->> 'level', 'info'), e.value ->> 'phase',
+            e.value ->> 'message', coalesce(e.value -> 'payload', '{}'::jsonb),
+            coalesce((e.value ->> 'ts')::timestamptz, v_as_of)
+        from pg_catalog.jsonb_array_elements(emit_events.events) with ordinality as e (value, ordinality)
+        order by e.ordinality
+        on conflict on constraint run_events_attempt_id_seq_key do nothing;
+        get diagnostics v_inserted = row_count;
+    exception
+        when invalid_datetime_format or datetime_field_overflow then
+            raise exception 'an event has an invalid ts'
+            using errcode = '22023',
+            detail = 'ts must be an ISO 8601 timestamp.',
+            hint = 'Send timestamps like 2026-11-26T03:00:00Z.';
+    end;
+    return pg_catalog.jsonb_build_object(
+        'outcome', 'accepted',
+        'run_id', v_attempt.run_id,
+        'attempt_id', v_attempt.id,
+        'accepted', v_inserted,
+        'duplicates', v_count - v_inserted
+    );
+end
+$$;
+
+comment on function public.emit_events(uuid, jsonb, timestamptz) is
+'Stores a batch of at most 1000 events of a live attempt in one statement ({type, level?, phase?, message?, payload?, ts?, seq?}); a re-sent (attempt, seq) is skipped. More than 1000: PT413. Dead lease: 409 PT409.';
 
 -- claim_runs, with start ---------------------------------------------------------------------
 
@@ -213,13 +301,16 @@ as $$
 declare
     v_as_of timestamptz := coalesce(complete_runs.as_of, pg_catalog.now());
     v_count integer;
-    v_events integer;
+    v_events jsonb;
+    v_event_items integer[];
+    v_event_indexes integer[];
     v_problem record;
     v_leases uuid[];
     v_before_leases uuid[];
     v_before_status text[];
     v_event_attempts uuid[];
     v_event_counts integer[];
+    v_foreign boolean;
 begin
     perform private.assert_executor(complete_runs.executor_id);
     if pg_catalog.jsonb_typeof(complete_runs.items) is distinct from 'array' then
@@ -264,53 +355,52 @@ begin
         hint = 'Fix the item and send the batch again; completing twice is answered as a duplicate.';
     end if;
 
-    select i.ordinality - 1 as idx, e.ordinality - 1 as ev, private.event_problem(e.value) as problem
-    into v_problem
+    -- Every item's events in one array, checked in one call of the shared rules; the flat index
+    -- maps back to (item, event) for the message.
+    select coalesce(pg_catalog.jsonb_agg(e.value order by i.ordinality, e.ordinality), '[]'),
+        coalesce(pg_catalog.array_agg((i.ordinality - 1)::integer order by i.ordinality, e.ordinality), '{}'),
+        coalesce(pg_catalog.array_agg((e.ordinality - 1)::integer order by i.ordinality, e.ordinality), '{}')
+    into v_events, v_event_items, v_event_indexes
     from pg_catalog.jsonb_array_elements(complete_runs.items) with ordinality as i (value, ordinality)
     cross join lateral pg_catalog.jsonb_array_elements(
         case when pg_catalog.jsonb_typeof(i.value -> 'events') = 'array' then i.value -> 'events' else '[]' end
-    ) with ordinality as e (value, ordinality)
-    where private.event_problem(e.value) is not null
-    order by i.ordinality, e.ordinality
-    limit 1;
-    if found then
-        raise exception 'items[%].events[%] %', v_problem.idx, v_problem.ev, v_problem.problem
-        using errcode = '22023',
-        detail = 'Nothing of this batch was changed.',
-        hint = 'Fix the event and send the batch again; events with a seq are deduplicated.';
-    end if;
-
-    select coalesce(pg_catalog.sum(pg_catalog.jsonb_array_length(i.value -> 'events')), 0) into v_events
-    from pg_catalog.jsonb_array_elements(complete_runs.items) as i (value)
-    where pg_catalog.jsonb_typeof(i.value -> 'events') = 'array';
-    if v_events > 1000 then
-        raise exception 'at most 1000 events per call, got %', v_events
+    ) with ordinality as e (value, ordinality);
+    if pg_catalog.jsonb_array_length(v_events) > 1000 then
+        raise exception 'at most 1000 events per call, got %', pg_catalog.jsonb_array_length(v_events)
         using errcode = 'PT413',
         detail = 'complete_runs stores the last events of its items in one bounded batch.',
         hint = 'Send the events with emit_events first, or split the batch.';
+    end if;
+    select f.idx, f.problem into v_problem from private.first_event_problem(v_events) as f;
+    if found then
+        raise exception 'items[%].events[%] %',
+            v_event_items[v_problem.idx + 1], v_event_indexes[v_problem.idx + 1], v_problem.problem
+        using errcode = '22023',
+        detail = 'Nothing of this batch was changed.',
+        hint = 'Fix the event and send the batch again; events with a seq are deduplicated.';
     end if;
 
     v_leases := array(
         select (i.value ->> 'lease')::uuid from pg_catalog.jsonb_array_elements(complete_runs.items) as i (value)
     );
 
-    -- Lock in id order (no deadlock between batches) and remember each attempt's status before.
-    select coalesce(pg_catalog.array_agg(l.lease_token), '{}'), coalesce(pg_catalog.array_agg(l.status), '{}')
-    into v_before_leases, v_before_status
+    -- Lock in id order (no deadlock between batches), remember each attempt's status before, and
+    -- check that every attempt belongs to the caller's credential, in one statement.
+    select coalesce(pg_catalog.array_agg(l.lease_token), '{}'), coalesce(pg_catalog.array_agg(l.status), '{}'),
+        coalesce(pg_catalog.bool_or(l.foreign_lease), false)
+    into v_before_leases, v_before_status, v_foreign
     from (
-        select a.lease_token, a.status
+        select a.lease_token, a.status,
+            not exists (
+                select from public.executors as x
+                where x.id = a.executor_id and x.token_sub = (select auth.uid())
+            ) as foreign_lease
         from public.run_attempts as a
         where a.lease_token = any(v_leases)
         order by a.id
-        for no key update
+        for no key update of a
     ) as l;
-
-    if exists (
-        select
-        from public.run_attempts as a
-        inner join public.executors as x on x.id = a.executor_id
-        where a.lease_token = any(v_before_leases) and x.token_sub <> (select auth.uid())
-    ) then
+    if v_foreign then
         raise exception 'a lease belongs to another executor credential'
         using errcode = '42501',
         detail = 'Only the credential that claimed an attempt may use its lease. Nothing was changed.',
@@ -371,25 +461,27 @@ begin
     where r.id = d.run_id;
 
     -- Fencing, as in reject_dead_lease: a closed attempt that did not succeed changes nothing,
-    -- and the refusal is recorded.
-    insert into public.run_events (
-        run_id, attempt_id, workspace_id, source, type, level, message, payload, ts
-    )
-    select a.run_id, a.id, a.workspace_id, 'system', 'lease.rejected', 'warning',
-        pg_catalog.format(
-            'complete_runs refused: lease of attempt %s of run %s is no longer valid: the attempt is %s',
-            a.attempt_no, a.run_id, a.status
-        ),
-        pg_catalog.jsonb_build_object(
-            'rpc', 'complete_runs', 'attempt_no', a.attempt_no, 'attempt_status', a.status,
-            'run_status', r.status
-        ),
-        v_as_of
-    from rows from (pg_catalog.unnest(v_before_leases), pg_catalog.unnest(v_before_status)) as b (lease_token, status)
-    inner join public.run_attempts as a on a.lease_token = any(v_before_leases) and a.lease_token = b.lease_token
-    inner join public.runs as r on r.id = a.run_id
-    where b.status not in ('claimed', 'running', 'succeeded')
-    order by a.id;
+    -- and the refusal is recorded (skipped, not run empty, when every lease is live or done).
+    if v_before_status && array['failed', 'cancelled', 'lost', 'timed_out'] then
+        insert into public.run_events (
+            run_id, attempt_id, workspace_id, source, type, level, message, payload, ts
+        )
+        select a.run_id, a.id, a.workspace_id, 'system', 'lease.rejected', 'warning',
+            pg_catalog.format(
+                'complete_runs refused: lease of attempt %s of run %s is no longer valid: the attempt is %s',
+                a.attempt_no, a.run_id, a.status
+            ),
+            pg_catalog.jsonb_build_object(
+                'rpc', 'complete_runs', 'attempt_no', a.attempt_no, 'attempt_status', a.status,
+                'run_status', r.status
+            ),
+            v_as_of
+        from rows from (pg_catalog.unnest(v_before_leases), pg_catalog.unnest(v_before_status)) as b (lease_token, status)
+        inner join public.run_attempts as a on a.lease_token = any(v_before_leases) and a.lease_token = b.lease_token
+        inner join public.runs as r on r.id = a.run_id
+        where b.status not in ('claimed', 'running', 'succeeded')
+        order by a.id;
+    end if;
 
     return query
     select (i.ordinality - 1)::integer,

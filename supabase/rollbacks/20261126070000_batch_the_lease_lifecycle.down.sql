@@ -1,9 +1,8 @@
 -- Rollback of 20261126070000_batch_the_lease_lifecycle: complete_runs and the start flag of
--- claim_runs go; claim_runs is re-created exactly as 20261126030600 made it.
+-- claim_runs go; claim_runs and emit_events are re-created exactly as 20261126030600 made them.
 
 drop function public.complete_runs(uuid, jsonb, timestamptz);
 drop function public.claim_runs(uuid, integer, text, jsonb, timestamptz, boolean);
-drop function private.event_problem(jsonb);
 
 create function public.claim_runs(
     executor_id uuid,
@@ -119,3 +118,107 @@ comment on function public.claim_runs(uuid, integer, text, jsonb, timestamptz) i
 revoke execute on function public.claim_runs(uuid, integer, text, jsonb, timestamptz)
 from public, anon, authenticated, service_role;
 grant execute on function public.claim_runs(uuid, integer, text, jsonb, timestamptz) to controlroom_executor;
+
+create or replace function public.emit_events(lease uuid, events jsonb, as_of timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_as_of timestamptz := coalesce(emit_events.as_of, pg_catalog.now());
+    v_attempt public.run_attempts;
+    v_count integer;
+    v_inserted integer;
+    v_problem record;
+begin
+    perform private.assert_executor_role();
+    if pg_catalog.jsonb_typeof(emit_events.events) is distinct from 'array' then
+        raise exception 'events must be a JSON array'
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(emit_events.events), 'null')),
+        hint = 'Pass a list of event objects.';
+    end if;
+    v_count := pg_catalog.jsonb_array_length(emit_events.events);
+    if v_count > 1000 then
+        raise exception 'at most 1000 events per call, got %', v_count
+        using errcode = 'PT413',
+        detail = 'emit_events ingests one bounded batch per call.',
+        hint = 'Split the batch into chunks of at most 1000 events.';
+    end if;
+
+    v_attempt := private.lock_lease(emit_events.lease);
+    if not private.lease_is_live(v_attempt) then
+        return private.reject_dead_lease(v_attempt, 'emit_events', v_as_of);
+    end if;
+
+    select e.ordinality - 1 as idx, p.problem into v_problem
+    from pg_catalog.jsonb_array_elements(emit_events.events) with ordinality as e (value, ordinality)
+    cross join lateral (
+        select case
+            when pg_catalog.jsonb_typeof(e.value) <> 'object' then 'is not an object'
+            when pg_catalog.jsonb_typeof(e.value -> 'type') is distinct from 'string'
+                or e.value ->> 'type' !~ '^[a-z][a-z0-9_.-]{0,99}$'
+                then 'type must be a lower-case dotted name of at most 100 characters'
+            when e.value ? 'level' and coalesce(e.value ->> 'level', '')
+                not in ('debug', 'info', 'warning', 'error', 'critical')
+                then 'level must be debug, info, warning, error or critical'
+            when e.value ? 'seq' and (pg_catalog.jsonb_typeof(e.value -> 'seq') <> 'number'
+                or e.value ->> 'seq' !~ '^[0-9]{1,9}$')
+                then 'seq must be a non-negative integer below 10^9'
+            when e.value ? 'phase' and (pg_catalog.jsonb_typeof(e.value -> 'phase') <> 'string'
+                or pg_catalog.char_length(e.value ->> 'phase') not between 1 and 200)
+                then 'phase must be a string of 1 to 200 characters'
+            when e.value ? 'message' and pg_catalog.jsonb_typeof(e.value -> 'message') not in ('string', 'null')
+                then 'message must be a string'
+            when pg_catalog.char_length(e.value ->> 'message') > 16384
+                then 'message has more than 16384 characters'
+            when e.value ? 'payload' and pg_catalog.jsonb_typeof(e.value -> 'payload') <> 'object'
+                then 'payload must be an object'
+            when pg_catalog.octet_length((e.value -> 'payload')::text) > 65536
+                then 'payload is larger than 64 KiB'
+            when e.value ? 'ts' and (pg_catalog.jsonb_typeof(e.value -> 'ts') <> 'string'
+                or e.value ->> 'ts' !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
+                then 'ts must be an ISO 8601 timestamp string'
+        end as problem
+    ) as p
+    where p.problem is not null
+    order by e.ordinality
+    limit 1;
+    if found then
+        raise exception 'events[%] %', v_problem.idx, v_problem.problem
+        using errcode = '22023',
+        detail = 'Nothing of this batch was stored.',
+        hint = 'Fix the event and send the batch again; events with a seq are deduplicated.';
+    end if;
+
+    begin
+        insert into public.run_events (
+            run_id, attempt_id, workspace_id, seq, source, type, level, phase, message, payload, ts
+        )
+        select v_attempt.run_id, v_attempt.id, v_attempt.workspace_id, (e.value ->> 'seq')::integer,
+            'executor', e.value ->> 'type', coalesce(e.value ->> 'level', 'info'), e.value ->> 'phase',
+            e.value ->> 'message', coalesce(e.value -> 'payload', '{}'::jsonb),
+            coalesce((e.value ->> 'ts')::timestamptz, v_as_of)
+        from pg_catalog.jsonb_array_elements(emit_events.events) with ordinality as e (value, ordinality)
+        order by e.ordinality
+        on conflict on constraint run_events_attempt_id_seq_key do nothing;
+        get diagnostics v_inserted = row_count;
+    exception
+        when invalid_datetime_format or datetime_field_overflow then
+            raise exception 'an event has an invalid ts'
+            using errcode = '22023',
+            detail = 'ts must be an ISO 8601 timestamp.',
+            hint = 'Send timestamps like 2026-11-26T03:00:00Z.';
+    end;
+    return pg_catalog.jsonb_build_object(
+        'outcome', 'accepted',
+        'run_id', v_attempt.run_id,
+        'attempt_id', v_attempt.id,
+        'accepted', v_inserted,
+        'duplicates', v_count - v_inserted
+    );
+end
+$$;
+
+drop function private.first_event_problem(jsonb);
