@@ -18,12 +18,19 @@ import pytest
 
 from controlroom.settings import project_root
 
-# One private stack per module: its tests must run on one xdist worker, in order.
+# One private stack per module and worker. The group keeps the module on one xdist worker, but
+# the scheduler has been seen to split it anyway (two workers, two private stacks, one port):
+# so the ports differ per worker, and every test that needs the stack brings it up itself.
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack-lifecycle")]
 
 # Below the ephemeral range (32768-60999 on Linux): a client connection's local port can never
 # hold these while the private stack starts (it did, with 56322, on a busy machine).
-PORTS = {"CONTROLROOM_PG_PORT": "29422", "CONTROLROOM_API_PORT": "29421", "CONTROLROOM_S3_PORT": "29429"}
+_BASE = 29400 + 40 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
+PORTS = {
+    "CONTROLROOM_PG_PORT": str(_BASE + 22),
+    "CONTROLROOM_API_PORT": str(_BASE + 21),
+    "CONTROLROOM_S3_PORT": str(_BASE + 29),
+}
 
 
 def _env(state: Path, **extra: str) -> dict[str, str]:
@@ -105,7 +112,8 @@ def test_up_twice_is_harmless(private_stack: tuple[Path, dict[str, str]]) -> Non
 def test_jwt_secret_is_generated_per_state_folder_and_private(
     private_stack: tuple[Path, dict[str, str]],
 ) -> None:
-    state, _ = private_stack
+    state, env = private_stack
+    assert controlroom(["up"], env).returncode == 0  # a no-op when an earlier test brought it up
     secrets = state / "secrets.json"
     assert secrets.exists()
     assert secrets.stat().st_mode & 0o077 == 0
@@ -120,8 +128,8 @@ def test_busy_port_gives_a_clear_error(tmp_path: Path) -> None:
         env = _env(
             tmp_path / "state",
             CONTROLROOM_PG_PORT=str(port),
-            CONTROLROOM_S3_PORT="29439",
-            CONTROLROOM_API_PORT="29431",
+            CONTROLROOM_S3_PORT=str(_BASE + 39),
+            CONTROLROOM_API_PORT=str(_BASE + 31),
         )
         try:
             result = controlroom(["up"], env)
