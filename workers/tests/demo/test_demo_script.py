@@ -28,9 +28,9 @@ def test_scripts_demo_runs_the_pipeline_and_verifies_its_artifacts(tmp_path: Pat
     state = tmp_path / "state"
     env |= {
         "CONTROLROOM_STATE_DIR": str(state),
-        "CONTROLROOM_PG_PORT": "58322",
-        "CONTROLROOM_API_PORT": "58321",
-        "CONTROLROOM_S3_PORT": "58329",
+        "CONTROLROOM_PG_PORT": "29722",
+        "CONTROLROOM_API_PORT": "29721",
+        "CONTROLROOM_S3_PORT": "29729",
         "CONTROLROOM_PG_FAST": "1",
         "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
     }

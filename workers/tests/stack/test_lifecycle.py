@@ -159,9 +159,9 @@ def test_failed_migration_gives_a_clear_error(tmp_path: Path) -> None:
     env = _env(
         tmp_path / "state",
         CONTROLROOM_PROJECT_DIR=str(project),
-        CONTROLROOM_PG_PORT="56342",
-        CONTROLROOM_S3_PORT="56349",
-        CONTROLROOM_API_PORT="56341",
+        CONTROLROOM_PG_PORT=str(_BASE + 12),
+        CONTROLROOM_S3_PORT=str(_BASE + 19),
+        CONTROLROOM_API_PORT=str(_BASE + 11),
         PATH=f"{cli_dir}:{os.environ['PATH']}",
     )
     try:
