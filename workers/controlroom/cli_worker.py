@@ -40,7 +40,9 @@ def register(app: typer.Typer) -> None:
         poll_max: float = typer.Option(DEFAULT_CEILING_SECONDS, min=0.01, help="Idle polling ceiling (s)."),
         heartbeat: float = typer.Option(10.0, min=0.2, help="Heartbeat period (s); shortened for tight tolerances."),
         completion_window: float = typer.Option(
-            5.0, min=0, max=1000,
+            5.0,
+            min=0,
+            max=1000,
             help="Milliseconds a finished run waits for others to complete with it in one call (0: at once).",
         ),
         token: str | None = typer.Option(None, envvar="CONTROLROOM_TOKEN", help="Executor JWT (bearer)."),

@@ -43,9 +43,7 @@ class ExecutorClient(Protocol):
 class DirectExecutor:
     def __init__(self, stack: StackEnv, workspace_id: str, pool: str, sub: str) -> None:
         self.conn = psycopg.connect(stack.database_url, autocommit=True)
-        self.claims = json.dumps(
-            {"role": keys.EXECUTOR_ROLE, "sub": sub, "pool": pool, "workspace_id": workspace_id}
-        )
+        self.claims = json.dumps({"role": keys.EXECUTOR_ROLE, "sub": sub, "pool": pool, "workspace_id": workspace_id})
         row = self._rpc("select id from public.register_executor()", ())
         self.executor_id = str(row[0][0])
 
@@ -73,8 +71,9 @@ class DirectExecutor:
         self._lease_rpc("complete_run", lease)
 
     def complete_many(self, items: list[dict[str, Any]]) -> None:
-        rows = self._rpc("select outcome, message from public.complete_runs(%s, %s::jsonb)",
-                         (self.executor_id, json.dumps(items)))
+        rows = self._rpc(
+            "select outcome, message from public.complete_runs(%s, %s::jsonb)", (self.executor_id, json.dumps(items))
+        )
         bad = [r for r in rows if r[0] != "accepted"]
         if bad:
             raise RuntimeError(f"complete_runs answered {bad[:3]}")

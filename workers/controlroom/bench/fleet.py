@@ -117,8 +117,10 @@ def _run_one(job: FleetJob, client: ExecutorClient, lease: str | None, stop_at: 
             if not claimed:
                 break
             if job.batched:
-                items = [{"lease": c.lease, "events": [{"type": "bench.noop", "seq": 0, "message": "no-op"}]}
-                         for c in claimed]
+                items = [
+                    {"lease": c.lease, "events": [{"type": "bench.noop", "seq": 0, "message": "no-op"}]}
+                    for c in claimed
+                ]
                 res.timed("complete", lambda i=items: client.complete_many(i))  # type: ignore[misc]
                 res.runs += len(claimed)
                 res.last = time.time()
@@ -130,8 +132,14 @@ def _run_one(job: FleetJob, client: ExecutorClient, lease: str | None, stop_at: 
         seq = 0
         while time.time() < stop_at:
             batch = [
-                {"type": "log", "level": "info", "seq": seq + i, "phase": "bench",
-                 "message": f"bench event {seq + i}", "payload": {"i": seq + i}}
+                {
+                    "type": "log",
+                    "level": "info",
+                    "seq": seq + i,
+                    "phase": "bench",
+                    "message": f"bench event {seq + i}",
+                    "payload": {"i": seq + i},
+                }
                 for i in range(job.emit_batch)
             ]
             seq += job.emit_batch
@@ -146,8 +154,7 @@ def _hold_lease(client: ExecutorClient) -> str:
     return claimed[0].lease
 
 
-def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent,
-                  out: mp.Queue[Any]) -> None:
+def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent, out: mp.Queue[Any]) -> None:
     results = [ExecutorResult() for _ in range(threads)]
     clients: list[ExecutorClient] = []
     leases: list[str | None] = []

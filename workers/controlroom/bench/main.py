@@ -28,8 +28,11 @@ def _ints(raw: str) -> list[int]:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run under 2 minutes: short durations, small sizes, 1 repetition, no docs")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run under 2 minutes: short durations, small sizes, 1 repetition, no docs",
+    )
     p.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     p.add_argument("--paths", default="http,direct", help="http, direct or both")
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure (default 3, quick 1)")
@@ -39,11 +42,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lifecycle-executors", default="1,8,32")
     p.add_argument("--lifecycle-cap-seconds", type=float, default=None, help="time cap per drain (20 s, quick 3 s)")
     p.add_argument("--claim-batch", type=int, default=10, help="max_runs per claim call in the drain (1..100)")
-    p.add_argument("--lifecycle-modes", default="per-run,batched",
-                   help="per-run (start_run, emit_events, complete_run per run), batched "
-                   "(claim_runs(start => true) + one complete_runs per claim with the events), or both")
-    p.add_argument("--batched-claims", default="10,25",
-                   help="max_runs per claim in the batched lifecycle (an executor's --concurrency)")
+    p.add_argument(
+        "--lifecycle-modes",
+        default="per-run,batched",
+        help="per-run (start_run, emit_events, complete_run per run), batched "
+        "(claim_runs(start => true) + one complete_runs per claim with the events), or both",
+    )
+    p.add_argument(
+        "--batched-claims",
+        default="10,25",
+        help="max_runs per claim in the batched lifecycle (an executor's --concurrency)",
+    )
     p.add_argument("--event-batches", default="1,100,1000")
     p.add_argument("--event-seconds", type=float, default=None, help="per case (30 s, quick 3 s)")
     p.add_argument("--event-senders", type=int, default=1)
@@ -51,15 +60,27 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--growth-sizes", default=None, help="queued runs (1000,100000,1000000; quick 1000,100000)")
     p.add_argument("--growth-executors", type=int, default=8)
     p.add_argument("--growth-seconds", type=float, default=None, help="per drain (10 s, quick 2 s)")
-    p.add_argument("--growth-events", type=int, default=None,
-                   help="rows bulk-inserted into run_events before an ingestion check (10,000,000; quick 0)")
+    p.add_argument(
+        "--growth-events",
+        type=int,
+        default=None,
+        help="rows bulk-inserted into run_events before an ingestion check (10,000,000; quick 0)",
+    )
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
-    p.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
-                   help="rewrite the control-plane section of docs/benchmarks.md and docs/benchmarks.json "
-                   "(default: on for full runs, off for --quick)")
-    p.add_argument("--json", type=Path, default=None, help="results file (default docs/benchmarks.json with "
-                   "--docs, else /tmp/controlroom-bench-<time>.json)")
+    p.add_argument(
+        "--docs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rewrite the control-plane section of docs/benchmarks.md and docs/benchmarks.json "
+        "(default: on for full runs, off for --quick)",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="results file (default docs/benchmarks.json with --docs, else /tmp/controlroom-bench-<time>.json)",
+    )
     p.add_argument("--keep-state", action="store_true", help="keep the stack's state folder for inspection")
     return p.parse_args(argv)
 
@@ -96,11 +117,11 @@ def write_docs(section: str) -> None:
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     analysis = ""
     if ANALYSIS_START in text and ANALYSIS_END in text:
-        analysis = text[text.index(ANALYSIS_START):text.index(ANALYSIS_END) + len(ANALYSIS_END)]
+        analysis = text[text.index(ANALYSIS_START) : text.index(ANALYSIS_END) + len(ANALYSIS_END)]
     if analysis:
         section = section.replace(report.END, analysis + "\n" + report.END)
     if report.START in text and report.END in text:
-        text = text[:text.index(report.START)] + section + text[text.index(report.END) + len(report.END):]
+        text = text[: text.index(report.START)] + section + text[text.index(report.END) + len(report.END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     DOC.write_text(text)
@@ -178,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "growth_executors": cfg.growth_executors,
         "growth_seconds": cfg.growth_seconds,
     }
-    payload = {"meta": meta, **scenarios.dump(res),
-               "targets": [v.__dict__ for v in report.verdicts(res)]}
+    payload = {"meta": meta, **scenarios.dump(res), "targets": [v.__dict__ for v in report.verdicts(res)]}
     out.write_text(json.dumps(payload, indent=1, default=str) + "\n")
     print(f"\nwrote {out}")
     if docs and not failed:

@@ -32,29 +32,64 @@ def verdicts(res: Results) -> list[Verdict]:
         if row is None or value is None:
             out.append(Verdict(target, "not measured", None))
         else:
-            out.append(Verdict(target, fmt(row.summary(), digits) + (f" {row.unit}" if row.unit else ""),
-                               bool(ok(value))))
+            out.append(
+                Verdict(target, fmt(row.summary(), digits) + (f" {row.unit}" if row.unit else ""), bool(ok(value)))
+            )
 
-    check("claim latency p95 ≤ 50 ms, HTTP, 8 idle executors",
-          res.get("claim latency", "8 idle executors", "http", "p95"), lambda v: v <= 50)
+    check(
+        "claim latency p95 ≤ 50 ms, HTTP, 8 idle executors",
+        res.get("claim latency", "8 idle executors", "http", "p95"),
+        lambda v: v <= 50,
+    )
     for path, floor, goal in (("direct", 3000, "6,109"), ("http", 500, "1,500")):
-        rates = [r for r in res.rows.values() if r.scenario == "lifecycle" and r.path == path
-                 and r.metric == "runs/s" and r.case.startswith("32 executors")]
+        rates = [
+            r
+            for r in res.rows.values()
+            if r.scenario == "lifecycle"
+            and r.path == path
+            and r.metric == "runs/s"
+            and r.case.startswith("32 executors")
+        ]
         best = max(rates, key=lambda r: r.summary()["median"], default=None)
         label = best.case if best else "–"
-        check(f"lifecycle ≥ {floor:,} runs/s {path} at 32 executors (goal ≥ {goal}; best: {label})",
-              best, lambda v, f=floor: v >= f, 0)
-    ev = [r for r in res.rows.values() if r.scenario == "events" and r.case.startswith("batch 100,")
-          and "rows in run_events" not in r.case and r.path == "http" and r.metric == "emit p95"]
+        check(
+            f"lifecycle ≥ {floor:,} runs/s {path} at 32 executors (goal ≥ {goal}; best: {label})",
+            best,
+            lambda v, f=floor: v >= f,
+            0,
+        )
+    ev = [
+        r
+        for r in res.rows.values()
+        if r.scenario == "events"
+        and r.case.startswith("batch 100,")
+        and "rows in run_events" not in r.case
+        and r.path == "http"
+        and r.metric == "emit p95"
+    ]
     check("event ingestion p95 ≤ 10 ms, 100-event batch, HTTP", ev[0] if ev else None, lambda v: v <= 10, 2)
     for path in ("http", "direct"):
-        rates = [r for r in res.rows.values() if r.scenario == "events" and r.path == path
-                 and r.metric == "events/s" and "rows in run_events" not in r.case]
+        rates = [
+            r
+            for r in res.rows.values()
+            if r.scenario == "events"
+            and r.path == path
+            and r.metric == "events/s"
+            and "rows in run_events" not in r.case
+        ]
         best = max(rates, key=lambda r: r.summary()["median"], default=None)
-        check(f"≥ 20,000 events/s sustained, {path} (best batch size: {best.case if best else '–'})",
-              best, lambda v: v >= 20000, 0)
-    check("requeue of 10,000 stale leases ≤ 2 s",
-          res.get("requeue", "10,000 stale leases", "direct", "seconds"), lambda v: v <= 2, 2)
+        check(
+            f"≥ 20,000 events/s sustained, {path} (best batch size: {best.case if best else '–'})",
+            best,
+            lambda v: v >= 20000,
+            0,
+        )
+    check(
+        "requeue of 10,000 stale leases ≤ 2 s",
+        res.get("requeue", "10,000 stale leases", "direct", "seconds"),
+        lambda v: v <= 2,
+        2,
+    )
     for path in ("http", "direct"):
         small = _median(res.get("growth", "1,000 queued", path, "claim p95"))
         big_row = res.get("growth", "1,000,000 queued", path, "claim p95")
@@ -62,8 +97,13 @@ def verdicts(res: Results) -> list[Verdict]:
         if small is None or big is None:
             out.append(Verdict(f"claim p95 at 1M queued ≤ 2× 1k queued, {path}", "not measured", None))
         else:
-            out.append(Verdict(f"claim p95 at 1M queued ≤ 2× 1k queued, {path}",
-                               f"{big:.2f} ms vs {small:.2f} ms ({big / small:.2f}×)", big <= 2 * small))
+            out.append(
+                Verdict(
+                    f"claim p95 at 1M queued ≤ 2× 1k queued, {path}",
+                    f"{big:.2f} ms vs {small:.2f} ms ({big / small:.2f}×)",
+                    big <= 2 * small,
+                )
+            )
     return out
 
 
@@ -133,8 +173,11 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         "`created_at`, both the transaction start times on the database clock (so it includes the submit "
         "transaction itself). `claim call p95` is the client-side duration of one claim call.",
         "",
-        *_scenario_table(res, "claim latency", ["p50", "p95", "p99", "runs submitted", "unclaimed",
-                                                "claim calls/s", "claim call p95"]),
+        *_scenario_table(
+            res,
+            "claim latency",
+            ["p50", "p95", "p99", "runs submitted", "unclaimed", "claim calls/s", "claim call p95"],
+        ),
         "",
         "### 2. Lifecycle throughput",
         "",
@@ -148,8 +191,9 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         f"{meta['lifecycle_cap_seconds']:.0f} s, whichever comes first; runs/s = completed runs / elapsed. "
         "Latencies are client-side per call (ms).",
         "",
-        *_scenario_table(res, "lifecycle", ["runs/s", "runs done", "claim p95", "start p95", "emit p95",
-                                            "complete p95"]),
+        *_scenario_table(
+            res, "lifecycle", ["runs/s", "runs done", "claim p95", "start p95", "emit p95", "complete p95"]
+        ),
         "",
         "### 3. Event ingestion",
         "",

@@ -84,8 +84,9 @@ class Results:
         self.log(f"  {scenario} | {case} | {path} | " + " ".join(parts))
 
 
-def _fleet_latencies(res: Results, scenario: str, case: str, path: str, fleet: FleetResult,
-                     kinds: tuple[str, ...]) -> None:
+def _fleet_latencies(
+    res: Results, scenario: str, case: str, path: str, fleet: FleetResult, kinds: tuple[str, ...]
+) -> None:
     for kind in kinds:
         lat = fleet.latencies(kind)
         if lat:
@@ -100,6 +101,7 @@ def _check(fleet: FleetResult) -> None:
 
 
 # 1. Claim latency ------------------------------------------------------------------------------
+
 
 def claim_latency(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
@@ -124,8 +126,16 @@ def claim_latency(cfg: Config, res: Results) -> None:
                             lags.append(-wait)
 
                 thread = threading.Thread(target=submitter)
-                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "poll", n,
-                               max_seconds=cfg.latency_seconds + 1.5, processes=cfg.processes)
+                job = FleetJob(
+                    path,
+                    cfg.stack,
+                    world.workspace_id,
+                    world.pool,
+                    "poll",
+                    n,
+                    max_seconds=cfg.latency_seconds + 1.5,
+                    processes=cfg.processes,
+                )
                 fleet = run_fleet(job, on_start=thread.start)
                 thread.join()
                 sub_conn.close()
@@ -150,14 +160,17 @@ def claim_latency(cfg: Config, res: Results) -> None:
                 res.add("claim latency", case, path, "claim calls/s", "1/s", len(claim_calls) / fleet.elapsed)
                 res.add("claim latency", case, path, "claim call p95", "ms", percentile(claim_calls, 95))
                 if lags and max(lags) > 0.05:
-                    res.notes.append(f"claim latency {case} {path}: the submitter fell {max(lags) * 1000:.0f} ms "
-                                     "behind its 10 ms schedule at worst")
+                    res.notes.append(
+                        f"claim latency {case} {path}: the submitter fell {max(lags) * 1000:.0f} ms "
+                        "behind its 10 ms schedule at worst"
+                    )
                 res.say("claim latency", case, path, ["p50", "p95", "p99", "unclaimed", "claim call p95"])
                 W.purge(conn, world)
     conn.close()
 
 
 # 2. Lifecycle throughput -----------------------------------------------------------------------
+
 
 def lifecycle(cfg: Config, res: Results) -> None:
     unknown = set(cfg.lifecycle_modes) - {"per-run", "batched"}
@@ -179,9 +192,18 @@ def lifecycle(cfg: Config, res: Results) -> None:
                     profile = rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors)
                     if profile:
                         W.reset_statements(conn)
-                    job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", n,
-                                   claim_batch=claim_batch, max_seconds=cfg.lifecycle_cap_seconds,
-                                   processes=cfg.processes, batched=batched)
+                    job = FleetJob(
+                        path,
+                        cfg.stack,
+                        world.workspace_id,
+                        world.pool,
+                        "drain",
+                        n,
+                        claim_batch=claim_batch,
+                        max_seconds=cfg.lifecycle_cap_seconds,
+                        processes=cfg.processes,
+                        batched=batched,
+                    )
                     fleet = run_fleet(job)
                     _check(fleet)
                     if profile:
@@ -197,6 +219,7 @@ def lifecycle(cfg: Config, res: Results) -> None:
 
 # 3. Event ingestion ----------------------------------------------------------------------------
 
+
 def events(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
     for path in cfg.paths:
@@ -205,8 +228,17 @@ def events(cfg: Config, res: Results) -> None:
             for _ in range(cfg.repeat):
                 world = W.make_world(conn, "events")
                 W.queue_runs(conn, world, cfg.event_senders)
-                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "emit", cfg.event_senders,
-                               emit_batch=batch, max_seconds=cfg.event_seconds, processes=cfg.processes)
+                job = FleetJob(
+                    path,
+                    cfg.stack,
+                    world.workspace_id,
+                    world.pool,
+                    "emit",
+                    cfg.event_senders,
+                    emit_batch=batch,
+                    max_seconds=cfg.event_seconds,
+                    processes=cfg.processes,
+                )
                 fleet = run_fleet(job)
                 _check(fleet)
                 res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)
@@ -218,6 +250,7 @@ def events(cfg: Config, res: Results) -> None:
 
 
 # 4. Requeue ------------------------------------------------------------------------------------
+
 
 def requeue(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
@@ -293,9 +326,18 @@ def growth(cfg: Config, res: Results) -> None:
                 missing = size - W.queued_count(conn, world)
                 if missing > 0:
                     W.queue_runs(conn, world, missing)
-                job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "drain", cfg.growth_executors,
-                               claim_batch=1, max_seconds=cfg.growth_seconds, quota=quota,
-                               processes=cfg.processes)
+                job = FleetJob(
+                    path,
+                    cfg.stack,
+                    world.workspace_id,
+                    world.pool,
+                    "drain",
+                    cfg.growth_executors,
+                    claim_batch=1,
+                    max_seconds=cfg.growth_seconds,
+                    quota=quota,
+                    processes=cfg.processes,
+                )
                 fleet = run_fleet(job)
                 _check(fleet)
                 res.add("growth", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
@@ -332,15 +374,26 @@ def events_growth(cfg: Config, res: Results) -> None:
     conn.execute("vacuum (analyze) public.run_events")
     total = conn.execute("select count(*) as n from public.run_events").fetchone()
     assert total is not None
-    res.log(f"  events growth | {per * attempts:,} events inserted in {time.perf_counter() - t0:.0f} s "
-            f"(run_events holds {int(total['n']):,})")
+    res.log(
+        f"  events growth | {per * attempts:,} events inserted in {time.perf_counter() - t0:.0f} s "
+        f"(run_events holds {int(total['n']):,})"
+    )
     case = f"batch 100, 1 sender, {int(total['n']) / 1e6:.0f}M rows in run_events"
     for path in cfg.paths:
         for _ in range(cfg.repeat):
             world = W.make_world(conn, "events")
             W.queue_runs(conn, world, 1)
-            job = FleetJob(path, cfg.stack, world.workspace_id, world.pool, "emit", 1, emit_batch=100,
-                           max_seconds=min(cfg.event_seconds, 10.0), processes=1)
+            job = FleetJob(
+                path,
+                cfg.stack,
+                world.workspace_id,
+                world.pool,
+                "emit",
+                1,
+                emit_batch=100,
+                max_seconds=min(cfg.event_seconds, 10.0),
+                processes=1,
+            )
             fleet = run_fleet(job)
             _check(fleet)
             res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)

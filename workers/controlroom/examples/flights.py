@@ -49,7 +49,14 @@ def land_raw(params: dict[str, Any]) -> dict[str, Any]:
             fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         with fs.open_output_stream(path) as stream:
             stream.write(body)
-        landed.append({"name": table, "uri": uri, "size_bytes": len(body),
-                       "sha256": hashlib.sha256(body).hexdigest(), "rows": body.count(b"\n") - 1})
+        landed.append(
+            {
+                "name": table,
+                "uri": uri,
+                "size_bytes": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "rows": body.count(b"\n") - 1,
+            }
+        )
         print(f"landed {table}: {len(body)} bytes at {uri}")
     return {"outputs": landed}

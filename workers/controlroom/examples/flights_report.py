@@ -52,8 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         con.register("t", t)
         result = con.sql(sql)
         assert result is not None
-        view = Table(title=f"{title}  (gold/{name}, Delta v{table.version()}, {t.num_rows} rows)",
-                     title_justify="left")
+        view = Table(title=f"{title}  (gold/{name}, Delta v{table.version()}, {t.num_rows} rows)", title_justify="left")
         for column in result.columns:
             view.add_column(column)
         for row in result.fetchall():

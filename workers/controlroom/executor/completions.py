@@ -61,7 +61,7 @@ class CompletionWindow:
                 self._leading = False
                 self._full.clear()
             for start in range(0, len(batch), self.max_items):
-                self._flush(batch[start:start + self.max_items])
+                self._flush(batch[start : start + self.max_items])
         return _answer(done.result())
 
     def _flush(self, batch: list[tuple[Completion, Future[CompletionReply]]]) -> None:

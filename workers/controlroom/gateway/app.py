@@ -25,9 +25,20 @@ SINGULAR = ("application/vnd.pgrst.object+json", "application/vnd.pgrst.object")
 PLURAL = ("*/*", "application/*", "application/json")
 RPC_METHODS = ("GET", "HEAD", "POST")
 COUNT_PREFS = ("count=exact", "count=planned", "count=estimated")
-KNOWN_PREFS = ("return=representation", "return=minimal", "return=headers-only", "handling=strict",
-               "handling=lenient", "resolution=merge-duplicates", "resolution=ignore-duplicates",
-               "missing=default", "missing=null", "tx=commit", "tx=rollback", *COUNT_PREFS)
+KNOWN_PREFS = (
+    "return=representation",
+    "return=minimal",
+    "return=headers-only",
+    "handling=strict",
+    "handling=lenient",
+    "resolution=merge-duplicates",
+    "resolution=ignore-duplicates",
+    "missing=default",
+    "missing=null",
+    "tx=commit",
+    "tx=rollback",
+    *COUNT_PREFS,
+)
 
 
 class Gateway:
@@ -74,7 +85,7 @@ class Gateway:
         # Kong forwards Authorization when present, else derives it from the apikey.
         identity = self.auth.identify(headers.get("authorization") or f"Bearer {headers['apikey']}")
         role[0] = identity.role
-        rest = path[len(PREFIX):] or "/"
+        rest = path[len(PREFIX) :] or "/"
         segments = [s for s in rest.split("/") if s]
         method = request.method
 
@@ -103,8 +114,12 @@ class Gateway:
         if "handling=strict" in prefer:
             invalid = [p for p in prefer if p not in KNOWN_PREFS]
             if invalid:
-                raise ApiError(400, "PGRST122", "Invalid preferences given with handling=strict",
-                               f"Invalid preferences: {', '.join(invalid)}")
+                raise ApiError(
+                    400,
+                    "PGRST122",
+                    "Invalid preferences given with handling=strict",
+                    f"Invalid preferences: {', '.join(invalid)}",
+                )
         count_pref = next((p for p in prefer if p in COUNT_PREFS), None)
         applied = [p for p in prefer if p == count_pref or p == "handling=strict"]
 
@@ -112,13 +127,34 @@ class Gateway:
         plan: Plan
         if segments[0] == "rpc" and len(segments) == 2:
             content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            plan = rpc.plan(cache, rpc.RpcRequest(schema, segments[1], method, tuple(query), request.body,
-                                                  content_type, singular, count_pref is not None),
-                            self.config.max_rows)
+            plan = rpc.plan(
+                cache,
+                rpc.RpcRequest(
+                    schema,
+                    segments[1],
+                    method,
+                    tuple(query),
+                    request.body,
+                    content_type,
+                    singular,
+                    count_pref is not None,
+                ),
+                self.config.max_rows,
+            )
         else:
-            plan = read.plan(cache, read.ReadRequest(schema, segments[0], method, tuple(query), singular,
-                                                     count_pref is not None, _range(headers.get("range"))),
-                             self.config.max_rows)
+            plan = read.plan(
+                cache,
+                read.ReadRequest(
+                    schema,
+                    segments[0],
+                    method,
+                    tuple(query),
+                    singular,
+                    count_pref is not None,
+                    _range(headers.get("range")),
+                ),
+                self.config.max_rows,
+            )
 
         keys, values = self._settings(schema, identity, plan)
         values = [*values, identity.claims_json, method, rest, _headers_json(headers), _cookies_json(headers)]
@@ -128,10 +164,18 @@ class Gateway:
             result.append(render(plan, row, singular=singular))
 
         isolation = dict(plan.hoisted).get("default_transaction_isolation") or dict(
-            self.cache.role_settings.get(identity.role, [])).get("default_transaction_isolation")
+            self.cache.role_settings.get(identity.role, [])
+        ).get("default_transaction_isolation")
         try:
-            await db.run(self.pool, begin=db.begin_sql(plan.read_only, isolation), keys=keys, values=values,
-                         sql=plan.sql, args=plan.args, check=check)
+            await db.run(
+                self.pool,
+                begin=db.begin_sql(plan.read_only, isolation),
+                keys=keys,
+                values=values,
+                sql=plan.sql,
+                args=plan.args,
+                check=check,
+            )
         except asyncpg.PostgresError as exc:
             raise from_database(exc, authenticated=identity.authenticated) from None
         response = result[0]
@@ -149,12 +193,18 @@ class Gateway:
             for name in (schema, *self.config.extra_search_path):
                 if ident(name) not in path:
                     path.append(ident(name))
-            role_settings = [kv for kv in self.cache.role_settings.get(identity.role, [])
-                             if kv[0] != "default_transaction_isolation"]
+            role_settings = [
+                kv for kv in self.cache.role_settings.get(identity.role, []) if kv[0] != "default_transaction_isolation"
+            ]
             hoisted = [kv for kv in plan.hoisted if kv[0] != "default_transaction_isolation"]
             pairs = [("search_path", ", ".join(path)), *role_settings, *hoisted, ("role", identity.role)]
-            names = [k for k, _ in pairs] + ["request.jwt.claims", "request.method", "request.path",
-                                             "request.headers", "request.cookies"]
+            names = [k for k, _ in pairs] + [
+                "request.jwt.claims",
+                "request.method",
+                "request.path",
+                "request.headers",
+                "request.cookies",
+            ]
             cached = (names, [v for _, v in pairs])
             self._keys_cache[key] = cached
         return cached

@@ -67,8 +67,9 @@ class Authenticator:
         token = _bearer(authorization)
         if token is None:
             if self._anon is None:
-                raise ApiError(401, "PGRST302", "Anonymous access is disabled", None, None,
-                               [("WWW-Authenticate", "Bearer")])
+                raise ApiError(
+                    401, "PGRST302", "Anonymous access is disabled", None, None, [("WWW-Authenticate", "Bearer")]
+                )
             return self._anon
         verified = self._cache.get(token)
         if verified is None:
@@ -79,10 +80,12 @@ class Authenticator:
         _check_times(verified.claims, time.time() if now is None else now)
         role = verified.role or self._anon_role
         if role is None:
-            raise ApiError(401, "PGRST302", "Anonymous access is disabled", None, None,
-                           [("WWW-Authenticate", "Bearer")])
-        return Identity(role, verified.claims_json if verified.role else _with_role(verified.claims, role),
-                        role != self._anon_role)
+            raise ApiError(
+                401, "PGRST302", "Anonymous access is disabled", None, None, [("WWW-Authenticate", "Bearer")]
+            )
+        return Identity(
+            role, verified.claims_json if verified.role else _with_role(verified.claims, role), role != self._anon_role
+        )
 
     def _verify(self, token: str) -> _Verified:
         if token == "":
@@ -98,8 +101,11 @@ class Authenticator:
             raise _jwt_error("PGRST301", "JWT cryptographic operation failed") from None
         alg = header.get("alg") if isinstance(header, dict) else None
         if alg == "none":
-            raise _jwt_error("PGRST301", "Wrong or unsupported encoding algorithm",
-                             "JWT is unsecured but expected 'alg' was not 'none'")
+            raise _jwt_error(
+                "PGRST301",
+                "Wrong or unsupported encoding algorithm",
+                "JWT is unsecured but expected 'alg' was not 'none'",
+            )
         if alg != "HS256":
             raise _jwt_error("PGRST301", "Wrong or unsupported encoding algorithm", f"Unsupported alg: {alg}")
         expected = hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
@@ -108,8 +114,9 @@ class Authenticator:
         except (binascii.Error, ValueError):
             signature = b""
         if not hmac.compare_digest(expected, signature):
-            raise _jwt_error("PGRST301", "No suitable key or wrong key type",
-                             "None of the keys was able to decode the JWT")
+            raise _jwt_error(
+                "PGRST301", "No suitable key or wrong key type", "None of the keys was able to decode the JWT"
+            )
         try:
             claims = orjson.loads(_b64(parts[1]))
         except (binascii.Error, ValueError):
@@ -121,12 +128,14 @@ class Authenticator:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
                 raise _jwt_error("PGRST303", f"The JWT '{claim}' claim must be a number")
         aud = claims.get("aud")
-        if aud is not None and not (isinstance(aud, str) or
-                                    (isinstance(aud, list) and all(isinstance(a, str) for a in aud))):
+        if aud is not None and not (
+            isinstance(aud, str) or (isinstance(aud, list) and all(isinstance(a, str) for a in aud))
+        ):
             raise _jwt_error("PGRST303", "The JWT 'aud' claim must be a string or an array of strings")
         raw_role = claims.get("role")
-        role = None if raw_role is None else (raw_role if isinstance(raw_role, str) else
-                                              orjson.dumps(raw_role).decode())
+        role = (
+            None if raw_role is None else (raw_role if isinstance(raw_role, str) else orjson.dumps(raw_role).decode())
+        )
         return _Verified(claims, role, _with_role(claims, role) if role else "")
 
 

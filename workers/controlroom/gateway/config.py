@@ -56,8 +56,10 @@ class GatewayConfig:
                 schemas.append(name)
         keys = frozenset(k for k in (env.get("CONTROLROOM_ANON_KEY"), env.get("CONTROLROOM_SERVICE_ROLE_KEY")) if k)
         if not keys:
-            raise ConfigError("Neither CONTROLROOM_ANON_KEY nor CONTROLROOM_SERVICE_ROLE_KEY is set; "
-                              "the gateway accepts only those two apikey values.")
+            raise ConfigError(
+                "Neither CONTROLROOM_ANON_KEY nor CONTROLROOM_SERVICE_ROLE_KEY is set; "
+                "the gateway accepts only those two apikey values."
+            )
         return cls(
             db_uri=db_uri,
             schemas=tuple(schemas),

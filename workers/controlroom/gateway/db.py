@@ -21,8 +21,10 @@ import asyncpg
 from controlroom.gateway.errors import ApiError
 
 # set_config rows are produced in array order by unnest, and count() forces all of them.
-PRELUDE = ("SELECT pg_catalog.count(pg_catalog.set_config(s.k, s.v, true)) "
-           "FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(k, v)")
+PRELUDE = (
+    "SELECT pg_catalog.count(pg_catalog.set_config(s.k, s.v, true)) "
+    "FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(k, v)"
+)
 ISOLATION_LEVELS = {"read committed", "repeatable read", "serializable", "read uncommitted"}
 ACQUIRE_TIMEOUT = 10.0
 
@@ -44,7 +46,8 @@ class Pool:
 
     async def _connect(self) -> asyncpg.Connection:
         conn: asyncpg.Connection = await asyncpg.connect(
-            self._dsn, statement_cache_size=2000, server_settings={"application_name": "lcr-gateway"})
+            self._dsn, statement_cache_size=2000, server_settings={"application_name": "lcr-gateway"}
+        )
         self._conn_generation[id(conn)] = self._generation
         return conn
 
@@ -69,8 +72,7 @@ class Pool:
                 conn = await self._connect()
             except (OSError, asyncpg.PostgresError) as exc:
                 self._idle.put_nowait(conn)  # a closed placeholder: the next acquire retries the connect
-                raise ApiError(503, "PGRST001", "Database client error. Retrying the connection.",
-                               str(exc)) from None
+                raise ApiError(503, "PGRST001", "Database client error. Retrying the connection.", str(exc)) from None
         return conn
 
     def release(self, conn: asyncpg.Connection) -> None:

@@ -30,8 +30,7 @@ class ApiError(Exception):
     def body(self) -> bytes:
         if not self.code:  # Kong's own refusals carry only a message
             return orjson.dumps({"message": self.message})
-        return orjson.dumps({"code": self.code, "details": self.details, "hint": self.hint,
-                             "message": self.message})
+        return orjson.dumps({"code": self.code, "details": self.details, "hint": self.hint, "message": self.message})
 
 
 def parse_error(message: str, details: str | None = None) -> ApiError:
@@ -40,9 +39,14 @@ def parse_error(message: str, details: str | None = None) -> ApiError:
 
 def not_implemented(feature: str) -> ApiError:
     """Refuse loudly what the stand-in does not implement; silently ignoring it would return wrong data."""
-    return ApiError(400, "PGRST127", "Feature not implemented", feature,
-                    "The local stand-in gateway supports RPC and plain read-only selects; use a real "
-                    "PostgREST (put `postgrest` on PATH) for this feature.")
+    return ApiError(
+        400,
+        "PGRST127",
+        "Feature not implemented",
+        feature,
+        "The local stand-in gateway supports RPC and plain read-only selects; use a real "
+        "PostgREST (put `postgrest` on PATH) for this feature.",
+    )
 
 
 def invalid_body(details: str | None = None) -> ApiError:
@@ -50,8 +54,13 @@ def invalid_body(details: str | None = None) -> ApiError:
 
 
 def schema_not_exposed(schema: str, exposed: tuple[str, ...]) -> ApiError:
-    return ApiError(406, "PGRST106", f"Invalid schema: {schema}", None,
-                    f"Only the following schemas are exposed: {', '.join(exposed)}")
+    return ApiError(
+        406,
+        "PGRST106",
+        f"Invalid schema: {schema}",
+        None,
+        f"Only the following schemas are exposed: {', '.join(exposed)}",
+    )
 
 
 def not_found_path() -> ApiError:

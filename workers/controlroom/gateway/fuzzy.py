@@ -21,7 +21,7 @@ def _grams(text: str, size: int) -> Counter[str]:
     padded = f"-{_normalise(text)}-"
     if len(padded) < size:
         padded += "-" * (size - len(padded))
-    return Counter(padded[i:i + size] for i in range(len(padded) - size + 1))
+    return Counter(padded[i : i + size] for i in range(len(padded) - size + 1))
 
 
 def _cosine(a: Counter[str], b: Counter[str]) -> float:

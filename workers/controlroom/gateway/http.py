@@ -117,8 +117,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         method = self._parser.get_method().decode("ascii", "replace")
-        request = Request(method, self._url.decode("latin-1"), self._headers, b"".join(self._body),
-                          self._parser.should_keep_alive())
+        request = Request(
+            method, self._url.decode("latin-1"), self._headers, b"".join(self._body), self._parser.should_keep_alive()
+        )
         self._queue.append(request)
         if not self._busy:
             self._busy = True
@@ -141,5 +142,6 @@ class HttpProtocol(asyncio.Protocol):
 async def serve(handler: Handler, host: str, port: int) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     # reuse_port: several gateway processes may share the port; the kernel spreads connections.
-    return await loop.create_server(lambda: HttpProtocol(handler), host, port, reuse_address=True, reuse_port=True,
-                                    backlog=1024)
+    return await loop.create_server(
+        lambda: HttpProtocol(handler), host, port, reuse_address=True, reuse_port=True, backlog=1024
+    )

@@ -20,12 +20,29 @@ class RequestLog:
         self._scheduled = False
 
     def request(self, method: str, path: str, status: int, duration_ms: float, role: str) -> None:
-        self._emit({"ts": round(time.time(), 3), "action": "request", "method": method, "path": path,
-                    "status": status, "duration_ms": round(duration_ms, 3), "role": role})
+        self._emit(
+            {
+                "ts": round(time.time(), 3),
+                "action": "request",
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 3),
+                "role": role,
+            }
+        )
 
     def failure(self, method: str, path: str, exc: BaseException) -> None:
-        self._emit({"ts": round(time.time(), 3), "action": "error", "method": method, "path": path,
-                    "error": repr(exc), "traceback": traceback.format_exception(exc)})
+        self._emit(
+            {
+                "ts": round(time.time(), 3),
+                "action": "error",
+                "method": method,
+                "path": path,
+                "error": repr(exc),
+                "traceback": traceback.format_exception(exc),
+            }
+        )
 
     def event(self, action: str, **fields: object) -> None:
         self._emit({"ts": round(time.time(), 3), "action": action, **fields})

@@ -12,9 +12,9 @@ from enum import Enum
 
 
 class Shape(Enum):
-    VOID = "void"      # 204, no body
+    VOID = "void"  # 204, no body
     SINGLE = "single"  # scalar or one composite: counts as one row (Content-Range 0-0/*)
-    ROWS = "rows"      # a set: JSON array, ranges and counts apply
+    ROWS = "rows"  # a set: JSON array, ranges and counts apply
 
 
 @dataclass(frozen=True)

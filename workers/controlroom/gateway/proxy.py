@@ -25,8 +25,17 @@ from controlroom.gateway.http import Request, Response, serve
 from controlroom.gateway.respond import error_response
 
 PREFIX = "/rest/v1"
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length",
-              "host", "content-encoding"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "host",
+    "content-encoding",
+}
 
 
 def postgrest_binary(which: Callable[[str], str | None] = shutil.which) -> str | None:
@@ -43,7 +52,7 @@ def postgrest_config(config: GatewayConfig, port: int) -> str:
         f"db-schemas = {q(','.join(config.schemas))}",
         f"db-extra-search-path = {q(','.join(config.extra_search_path))}",
         "db-channel-enabled = true",
-        "server-host = \"127.0.0.1\"",
+        'server-host = "127.0.0.1"',
         f"server-port = {port}",
         f"db-pool = {config.pool_size}",
     ]
@@ -83,16 +92,23 @@ async def main(config: GatewayConfig, binary: str) -> None:
             return error_response(err)
         headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
         headers.setdefault("authorization", f"Bearer {request.headers['apikey']}")
-        target = (path[len(PREFIX):] or "/") + (f"?{query}" if query else "")
+        target = (path[len(PREFIX) :] or "/") + (f"?{query}" if query else "")
         try:
             upstream_resp = await client.request(request.method, target, headers=headers, content=request.body)
         except httpx.HTTPError as exc:
-            return Response(502, b'{"message":"An invalid response was received from the upstream server"}',
-                            [("X-Upstream-Error", type(exc).__name__)])
-        kept = [(k, v) for k, v in upstream_resp.headers.items()
-                if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-type", "server")]
-        return Response(upstream_resp.status_code, upstream_resp.content, kept,
-                        upstream_resp.headers.get("content-type"))
+            return Response(
+                502,
+                b'{"message":"An invalid response was received from the upstream server"}',
+                [("X-Upstream-Error", type(exc).__name__)],
+            )
+        kept = [
+            (k, v)
+            for k, v in upstream_resp.headers.items()
+            if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-type", "server")
+        ]
+        return Response(
+            upstream_resp.status_code, upstream_resp.content, kept, upstream_resp.headers.get("content-type")
+        )
 
     server = await serve(handle, config.host, config.port)
     stop = asyncio.Event()

@@ -22,8 +22,25 @@ COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte":
 PATTERNS = {"like": "LIKE", "ilike": "ILIKE"}
 IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
 # Operators PostgREST has that the stand-in does not: known, so refused as "not implemented".
-UNSUPPORTED_OPS = frozenset({"match", "imatch", "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj", "fts",
-                             "plfts", "phfts", "wfts", "isdistinct"})
+UNSUPPORTED_OPS = frozenset(
+    {
+        "match",
+        "imatch",
+        "cs",
+        "cd",
+        "ov",
+        "sl",
+        "sr",
+        "nxr",
+        "nxl",
+        "adj",
+        "fts",
+        "plfts",
+        "phfts",
+        "wfts",
+        "isdistinct",
+    }
+)
 _MODIFIER = re.compile(r"^(eq|neq|gt|gte|lt|lte|like|ilike|match|imatch)\((any|all)\)$")
 # Characters that can appear in a column name as PostgREST parses it; anything else is a parse error.
 _NAME = re.compile(r'^[^\s,.:()!"\\;\'-][^,.:()!"\\;\']*$')
@@ -63,8 +80,13 @@ def is_filter_value(value: str) -> bool:
     op, dot, _ = value.partition(".")
     if op == "not":
         op, dot, _ = value[4:].partition(".")
-    return bool(dot) and (op in COMPARISONS or op in PATTERNS or op in ("is", "in")
-                          or op in UNSUPPORTED_OPS or _MODIFIER.match(op) is not None)
+    return bool(dot) and (
+        op in COMPARISONS
+        or op in PATTERNS
+        or op in ("is", "in")
+        or op in UNSUPPORTED_OPS
+        or _MODIFIER.match(op) is not None
+    )
 
 
 def parse_filter(key: str, value: str) -> Filter:
@@ -76,20 +98,22 @@ def parse_filter(key: str, value: str) -> Filter:
     rest = value[4:] if negate else value
     op, dot, operand = rest.partition(".")
     if not dot:
-        raise parse_error(f'"failed to parse filter ({value})" (line 1, column 1)',
-                          "Filters look like column=operator.value, e.g. id=eq.1")
+        raise parse_error(
+            f'"failed to parse filter ({value})" (line 1, column 1)',
+            "Filters look like column=operator.value, e.g. id=eq.1",
+        )
     if op in UNSUPPORTED_OPS or _MODIFIER.match(op):
         raise not_implemented(f"the '{op}' operator is not supported")
     if op not in COMPARISONS and op not in PATTERNS and op not in ("is", "in"):
-        raise parse_error(f'"failed to parse filter ({value})" (line 1, column 1)',
-                          f"Unknown operator '{op}'")
+        raise parse_error(f'"failed to parse filter ({value})" (line 1, column 1)', f"Unknown operator '{op}'")
     return Filter(key, op, operand, negate)
 
 
 def parse_in_list(operand: str) -> list[str]:
     if not (operand.startswith("(") and operand.endswith(")")):
-        raise parse_error(f'"failed to parse filter (in.{operand})" (line 1, column 4)',
-                          "in. takes a parenthesised list: in.(a,b)")
+        raise parse_error(
+            f'"failed to parse filter (in.{operand})" (line 1, column 4)', "in. takes a parenthesised list: in.(a,b)"
+        )
     items: list[str] = []
     buf: list[str] = []
     quoted = False
@@ -118,8 +142,10 @@ def column(columns: dict[str, Column], name: str, relation: str) -> Column:
     found = columns.get(name)
     if found is None:
         if not _NAME.match(name):
-            raise parse_error(f'"failed to parse column name ({name})"',
-                              "Column names are plain identifiers of the table or function result")
+            raise parse_error(
+                f'"failed to parse column name ({name})"',
+                "Column names are plain identifiers of the table or function result",
+            )
         raise ApiError(400, "42703", f"column {relation}.{name} does not exist")
     return found
 
@@ -134,8 +160,10 @@ def filter_sql(f: Filter, columns: dict[str, Column], relation: str, params: Par
     elif f.operator == "is":
         keyword = IS_VALUES.get(f.value.lower())
         if keyword is None:
-            raise parse_error(f'"failed to parse filter (is.{f.value})" (line 1, column 4)',
-                              "is. takes null, not_null, true, false or unknown")
+            raise parse_error(
+                f'"failed to parse filter (is.{f.value})" (line 1, column 4)',
+                "is. takes null, not_null, true, false or unknown",
+            )
         clause = f"{target} IS {keyword}"
     else:
         items = parse_in_list(f.value)
@@ -212,8 +240,10 @@ def order_sql(order: str, columns: dict[str, Column], relation: str, qualifier: 
             elif mod in ("nullsfirst", "nullslast") and not nulls:
                 nulls = "NULLS FIRST" if mod == "nullsfirst" else "NULLS LAST"
             else:
-                raise parse_error(f'"failed to parse order ({order})" (line 1, column 1)',
-                                  "Order terms look like column[.asc|.desc][.nullsfirst|.nullslast]")
+                raise parse_error(
+                    f'"failed to parse order ({order})" (line 1, column 1)',
+                    "Order terms look like column[.asc|.desc][.nullsfirst|.nullslast]",
+                )
         terms.append(" ".join(t for t in (term, direction, nulls) if t))
     return ", ".join(terms)
 
@@ -241,8 +271,7 @@ def split_query(query: tuple[tuple[str, str], ...], modifiers: Modifiers) -> lis
             modifiers.limit = non_negative("limit", value)
         elif key == "offset":
             modifiers.offset = non_negative("offset", value)
-        elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit",
-                                                                       ".offset")):
+        elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit", ".offset")):
             raise not_implemented(f"logical operators and embedded modifiers ({key}) are not supported")
         elif key in ("columns", "on_conflict"):
             raise not_implemented(f"the '{key}' parameter is not supported")

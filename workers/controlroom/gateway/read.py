@@ -51,12 +51,17 @@ def plan(cache: SchemaCache, req: ReadRequest, max_rows: int | None) -> Plan:
         if req.range[1] is not None:
             mods.limit = max(0, req.range[1] - req.range[0] + 1)
     params = Params()
-    conds = [filter_sql(parse_filter(key, value), relation.columns, label, params, qualified)
-             for key, value in split_query(req.query, mods)]
+    conds = [
+        filter_sql(parse_filter(key, value), relation.columns, label, params, qualified)
+        for key, value in split_query(req.query, mods)
+    ]
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     selected = select_sql(mods.select, relation.columns, label, qualified)
     ordering = f" ORDER BY {order_sql(mods.order, relation.columns, label, qualified)}" if mods.order else ""
     inner = f"SELECT {selected} FROM {qualified}{where}{ordering}{page_clause(mods.limit, mods.offset, max_rows)}"
-    sql = statement(inner=inner, body=ROW_ONE if req.singular else ROW_ARRAY,
-                    count_from=f"{qualified}{where}" if req.count else None)
+    sql = statement(
+        inner=inner,
+        body=ROW_ONE if req.singular else ROW_ARRAY,
+        count_from=f"{qualified}{where}" if req.count else None,
+    )
     return Plan(sql, tuple(params.values), True, (), Shape.ROWS, mods.offset)

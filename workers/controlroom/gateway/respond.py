@@ -55,12 +55,23 @@ def _raised_pgrst(message: str, detail: str | None) -> ApiError:
     except _Malformed:
         body, meta = {}, {}
     if not isinstance(body.get("code"), str) or not str(meta.get("status", 400)).isdigit():
-        return ApiError(500, "PGRST121", "Could not parse JSON in the RAISE SQLSTATE 'PGRST' error", detail,
-                        "The message must be a JSON object with a 'code' key and the detail a JSON object "
-                        "with 'status' and 'headers'")
+        return ApiError(
+            500,
+            "PGRST121",
+            "Could not parse JSON in the RAISE SQLSTATE 'PGRST' error",
+            detail,
+            "The message must be a JSON object with a 'code' key and the detail a JSON object "
+            "with 'status' and 'headers'",
+        )
     headers = [(str(k), str(v)) for k, v in (meta.get("headers") or {}).items()]
-    return ApiError(int(meta.get("status", 400)), body["code"], str(body.get("message", "")),
-                    body.get("details"), body.get("hint"), headers)
+    return ApiError(
+        int(meta.get("status", 400)),
+        body["code"],
+        str(body.get("message", "")),
+        body.get("details"),
+        body.get("hint"),
+        headers,
+    )
 
 
 def _header_pairs(raw: str) -> list[tuple[str, str]]:
@@ -87,8 +98,11 @@ def _guc_headers(raw: str | None) -> list[tuple[str, str]]:
     try:
         return _header_pairs(raw)
     except _Malformed:
-        raise ApiError(500, "PGRST111", "response.headers guc must be a JSON array composed of objects with "
-                       "a single key and a string value") from None
+        raise ApiError(
+            500,
+            "PGRST111",
+            "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+        ) from None
 
 
 def _guc_status(raw: str | None) -> int | None:
@@ -107,11 +121,19 @@ def render(plan: Plan, row: Any, *, singular: bool) -> Response:
     if plan.shape is Shape.ROWS:
         lower = plan.offset
         if singular and page_total != 1:
-            raise ApiError(406, "PGRST116", "Cannot coerce the result to a single JSON object",
-                           f"The result contains {page_total} rows")
+            raise ApiError(
+                406,
+                "PGRST116",
+                "Cannot coerce the result to a single JSON object",
+                f"The result contains {page_total} rows",
+            )
         if total is not None and lower > total:
-            raise ApiError(416, "PGRST103", "Requested range not satisfiable",
-                           f"An offset of {lower} was requested, but there are only {total} rows.")
+            raise ApiError(
+                416,
+                "PGRST103",
+                "Requested range not satisfiable",
+                f"An offset of {lower} was requested, but there are only {total} rows.",
+            )
         if total is not None and page_total < total:
             status = 206
         shown_total = "*" if total is None else str(total)

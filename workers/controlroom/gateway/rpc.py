@@ -59,9 +59,13 @@ def _matches(routine: Routine, keys: frozenset[str]) -> bool:
 
 def ambiguous(routines: list[Routine]) -> ApiError:
     sigs = ", ".join(sorted(r.signature() for r in routines))
-    return ApiError(300, "PGRST203", f"Could not choose the best candidate function between: {sigs}", None,
-                    "Try renaming the parameters or the function itself in the database so function "
-                    "overloading can be resolved")
+    return ApiError(
+        300,
+        "PGRST203",
+        f"Could not choose the best candidate function between: {sigs}",
+        None,
+        "Try renaming the parameters or the function itself in the database so function overloading can be resolved",
+    )
 
 
 def not_found(cache: SchemaCache, req: RpcRequest, keys: list[str], json_post: bool) -> ApiError:
@@ -72,8 +76,7 @@ def not_found(cache: SchemaCache, req: RpcRequest, keys: list[str], json_post: b
     if raw_kind:
         searched = f" with a single unnamed {raw_kind} parameter"
     else:
-        searched = (f" with parameter{'s' if len(keys) > 1 else ''} {', '.join(keys)}" if keys
-                    else " without parameters")
+        searched = f" with parameter{'s' if len(keys) > 1 else ''} {', '.join(keys)}" if keys else " without parameters"
         if json_post:
             searched += " or with a single unnamed json/jsonb parameter"
     details = f"Searched for the function {func}{searched}, but no matches were found in the schema cache."
@@ -120,8 +123,10 @@ def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
         elif req.method in ("GET", "HEAD"):
             get_args.setdefault(key, []).append(value)
         else:
-            raise parse_error(f'"failed to parse filter ({value})" (line 1, column 1)',
-                              "Query parameters of a POST RPC are filters on its result")
+            raise parse_error(
+                f'"failed to parse filter ({value})" (line 1, column 1)',
+                "Query parameters of a POST RPC are filters on its result",
+            )
 
     json_post = req.method == "POST" and req.content_type in ("", "application/json")
     body_value: object = {}
@@ -176,8 +181,11 @@ def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
         call = f"{fn}({', '.join(pieces)})"
 
     if routine.composite:
-        source = (f"SELECT pgrst_call.* FROM {from_clause}, LATERAL {call} AS pgrst_call" if from_clause
-                  else f"SELECT pgrst_call.* FROM {call} AS pgrst_call")
+        source = (
+            f"SELECT pgrst_call.* FROM {from_clause}, LATERAL {call} AS pgrst_call"
+            if from_clause
+            else f"SELECT pgrst_call.* FROM {call} AS pgrst_call"
+        )
     else:
         source = f"SELECT {call} AS pgrst_scalar" + (f" FROM {from_clause}" if from_clause else "")
     cte = f"WITH pgrst_source AS ({source}) "
@@ -207,5 +215,4 @@ def plan(cache: SchemaCache, req: RpcRequest, max_rows: int | None) -> Plan:
     count_from = f"pgrst_source{where}" if (req.count and shape is Shape.ROWS) else None
     sql = statement(inner=inner, body=body, count_from=count_from, cte=cte)
     read_only = req.method != "POST" or routine.volatility != "v"
-    return Plan(sql, tuple(params.values), read_only, routine.hoisted, shape,
-                mods.offset if shape is Shape.ROWS else 0)
+    return Plan(sql, tuple(params.values), read_only, routine.hoisted, shape, mods.offset if shape is Shape.ROWS else 0)

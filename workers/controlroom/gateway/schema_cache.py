@@ -140,17 +140,25 @@ def _routine(row: Any) -> Routine | None:
     if row["retcols"]:
         columns = tuple(Column(n, t) for n, t in zip(row["retcols"], row["retcoltypes"], strict=True))
     else:
-        columns = tuple(Column(n, t) for n, t, m in zip(names, row["argtypes"], modes, strict=True)
-                        if m in ("o", "b", "t") and n)
+        columns = tuple(
+            Column(n, t) for n, t, m in zip(names, row["argtypes"], modes, strict=True) if m in ("o", "b", "t") and n
+        )
     hoisted = []
     for item in row["config"]:
         key, _, value = item.partition("=")
         if key in HOISTED_SETTINGS:
             hoisted.append((key, value))
     return Routine(
-        oid=row["oid"], schema=row["schema"], name=row["name"], params=params,
-        volatility=row["volatility"], setof=row["retset"], void=row["void"],
-        composite=bool(row["composite"]), return_type=row["rettype"], columns=columns,
+        oid=row["oid"],
+        schema=row["schema"],
+        name=row["name"],
+        params=params,
+        volatility=row["volatility"],
+        setof=row["retset"],
+        void=row["void"],
+        composite=bool(row["composite"]),
+        return_type=row["rettype"],
+        columns=columns,
         hoisted=tuple(hoisted),
     )
 

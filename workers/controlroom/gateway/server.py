@@ -35,8 +35,12 @@ class SchemaWatcher:
         self._generation += 1
         cache = await schema_cache.load(conn, self._config.schemas, self._generation)
         self._gateway.use_cache(cache)
-        self._log.event("schema_cache_loaded", generation=self._generation,
-                        functions=sum(len(v) for v in cache.routines.values()), relations=len(cache.relations))
+        self._log.event(
+            "schema_cache_loaded",
+            generation=self._generation,
+            functions=sum(len(v) for v in cache.routines.values()),
+            relations=len(cache.relations),
+        )
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if payload in ("reload schema", ""):
@@ -46,8 +50,9 @@ class SchemaWatcher:
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self._config.db_uri,
-                                             server_settings={"application_name": "lcr-gateway-listener"})
+                conn = await asyncpg.connect(
+                    self._config.db_uri, server_settings={"application_name": "lcr-gateway-listener"}
+                )
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(self._config.channel, self._notified)

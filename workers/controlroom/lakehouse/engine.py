@@ -31,15 +31,17 @@ _OOM = re.compile(r"size ([\d.]+) (bytes|KiB|MiB|GiB|TiB) \(([\d.]+) (bytes|KiB|
 @contextmanager
 def connect(caps: EngineCaps, inputs: list[OpenedInput]) -> Iterator[duckdb.DuckDBPyConnection]:
     with tempfile.TemporaryDirectory(prefix="controlroom-duckdb-") as spill_dir:
-        con = duckdb.connect(config={
-            "memory_limit": f"{caps.memory_limit_bytes}B",
-            "threads": caps.threads,
-            # Empty: nowhere to spill, so memory_limit is a hard cap.
-            "temp_directory": spill_dir if caps.spill_bytes else "",
-            "max_temp_directory_size": f"{caps.spill_bytes}B",
-            "autoload_known_extensions": False,
-            "autoinstall_known_extensions": False,
-        })
+        con = duckdb.connect(
+            config={
+                "memory_limit": f"{caps.memory_limit_bytes}B",
+                "threads": caps.threads,
+                # Empty: nowhere to spill, so memory_limit is a hard cap.
+                "temp_directory": spill_dir if caps.spill_bytes else "",
+                "max_temp_directory_size": f"{caps.spill_bytes}B",
+                "autoload_known_extensions": False,
+                "autoinstall_known_extensions": False,
+            }
+        )
         try:
             # After connecting: ICU (statically linked) is loaded only then, and the temp directory
             # cannot be set once external access is off.
@@ -53,8 +55,9 @@ def connect(caps: EngineCaps, inputs: list[OpenedInput]) -> Iterator[duckdb.Duck
             con.close()
 
 
-def run_query(con: duckdb.DuckDBPyConnection, query: str, caps: EngineCaps,
-              params: Mapping[str, JsonValue] | None = None) -> pa.Table:
+def run_query(
+    con: duckdb.DuckDBPyConnection, query: str, caps: EngineCaps, params: Mapping[str, JsonValue] | None = None
+) -> pa.Table:
     """The full result, or EngineCapExceeded; never a silently truncated result."""
     _check_statement(con, query, params or {})
     timeout = caps.timeout_seconds
@@ -74,12 +77,17 @@ def run_query(con: duckdb.DuckDBPyConnection, query: str, caps: EngineCaps,
     except duckdb.InterruptException:
         if timeout is None or not fired.is_set():
             raise
-        raise EngineCapExceeded("query_time", timeout, round(time.monotonic() - started, 3),
-                                "the query was interrupted at its timeout") from None
+        raise EngineCapExceeded(
+            "query_time", timeout, round(time.monotonic() - started, 3), "the query was interrupted at its timeout"
+        ) from None
     except duckdb.OutOfMemoryException as exc:
-        raise EngineCapExceeded("query_memory", caps.memory_limit_bytes, _oom_measured(str(exc), caps),
-                                "DuckDB could not allocate within memory_limit" +
-                                ("" if caps.spill_bytes else " (spilling to disk is off: spill_bytes is 0)")) from None
+        raise EngineCapExceeded(
+            "query_memory",
+            caps.memory_limit_bytes,
+            _oom_measured(str(exc), caps),
+            "DuckDB could not allocate within memory_limit"
+            + ("" if caps.spill_bytes else " (spilling to disk is off: spill_bytes is 0)"),
+        ) from None
     except duckdb.Error as exc:
         raise LakehouseError(f"the query failed: {exc}") from None
     finally:
@@ -94,8 +102,10 @@ def _check_statement(con: duckdb.DuckDBPyConnection, query: str, params: Mapping
         raise LakehouseError(f"the query does not parse: {exc}") from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(s.type.name for s in statements) or "none"
-        raise LakehouseError(f"the query must be exactly one SELECT statement (found: {kinds}); the phase writes "
-                             "its result to the output itself")
+        raise LakehouseError(
+            f"the query must be exactly one SELECT statement (found: {kinds}); the phase writes "
+            "its result to the output itself"
+        )
     wanted = set(statements[0].named_parameters)
     if wanted != set(params):
         raise LakehouseError(
@@ -111,9 +121,13 @@ def _fetch(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, JsonVal
     for batch in reader:
         rows += batch.num_rows
         if rows > max_rows:
-            raise EngineCapExceeded("query_rows", max_rows, rows,
-                                    f"stopped after {rows} rows; the result has more rows than the cap (it is "
-                                    "never truncated): aggregate or filter further, or raise engine.max_rows")
+            raise EngineCapExceeded(
+                "query_rows",
+                max_rows,
+                rows,
+                f"stopped after {rows} rows; the result has more rows than the cap (it is "
+                "never truncated): aggregate or filter further, or raise engine.max_rows",
+            )
         batches.append(batch)
     return pa.Table.from_batches(batches, schema=reader.schema)
 

@@ -25,13 +25,19 @@ class EngineCapExceeded(LakehouseError):
         self.measured = measured
         self.unit = _UNITS[cap]
         self.detail = detail
-        super().__init__(f"{cap} cap exceeded: limit {_number(limit)}, measured {_number(measured)} ({self.unit}): "
-                         f"{detail}")
+        super().__init__(
+            f"{cap} cap exceeded: limit {_number(limit)}, measured {_number(measured)} ({self.unit}): {detail}"
+        )
 
     @property
     def cap_breach(self) -> dict[str, str | float]:
-        return {"cap": self.cap, "limit": self.limit, "measured": self.measured, "unit": self.unit,
-                "detail": self.detail}
+        return {
+            "cap": self.cap,
+            "limit": self.limit,
+            "measured": self.measured,
+            "unit": self.unit,
+            "detail": self.detail,
+        }
 
     def __reduce__(self) -> tuple[type[EngineCapExceeded], tuple[EngineCap, float, float, str]]:
         return type(self), (self.cap, self.limit, self.measured, self.detail)

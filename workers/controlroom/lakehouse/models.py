@@ -19,8 +19,9 @@ SQL_ENTRYPOINT = "controlroom.lakehouse.sql_phase:run"
 QUALITY_ENTRYPOINT = "controlroom.lakehouse.quality:run"
 
 # Arrow types a CSV column can be forced to (pyarrow's own spelling).
-ArrowTypeName = Literal["string", "int32", "int64", "float64", "double", "bool", "date32", "timestamp[s]",
-                        "timestamp[ms]", "timestamp[us]"]
+ArrowTypeName = Literal[
+    "string", "int32", "int64", "float64", "double", "bool", "date32", "timestamp[s]", "timestamp[ms]", "timestamp[us]"
+]
 SqlInputFormat = Literal["csv", "parquet", "delta"]
 SqlOutputFormat = Literal["delta", "parquet"]
 WriteMode = Literal["overwrite", "append", "error"]
@@ -39,7 +40,7 @@ def check_uri(value: str) -> str:
     if _PLACEHOLDER in value:
         return value
     if value.startswith("s3://"):
-        bucket, _, key = value[len("s3://"):].partition("/")
+        bucket, _, key = value[len("s3://") :].partition("/")
         if not bucket or not key.strip("/"):
             raise ValueError(f"{value!r} needs a bucket and a key: s3://<bucket>/<key>")
         return value
@@ -51,15 +52,18 @@ def check_uri(value: str) -> str:
 class CsvOptions(_Model):
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = Field(default=True, description="First line holds the column names.")
-    null_values: list[str] = Field(default_factory=lambda: ["", "NA", "NULL"],
-                                   description="Strings read as NULL, in every column including text ones.")
+    null_values: list[str] = Field(
+        default_factory=lambda: ["", "NA", "NULL"],
+        description="Strings read as NULL, in every column including text ones.",
+    )
     column_types: dict[str, ArrowTypeName] = Field(
         default_factory=dict,
         description="Type per column (e.g. {tailnum: string, dep_time: int64}); the others are inferred from "
         "the first block of the file, so force a type where that block may hold only NULLs.",
     )
-    block_size_bytes: int = Field(default=16 * 1024 * 1024, gt=0,
-                                  description="Type inference sees the first block; larger is safer, slower.")
+    block_size_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Type inference sees the first block; larger is safer, slower."
+    )
 
 
 class SqlInput(_Model):
@@ -78,8 +82,9 @@ class SqlInput(_Model):
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not _IDENTIFIER.match(value):
-            raise ValueError(f"{value!r} is not a SQL table name: use letters, digits and '_', not starting with a "
-                             "digit")
+            raise ValueError(
+                f"{value!r} is not a SQL table name: use letters, digits and '_', not starting with a digit"
+            )
         return value
 
     @model_validator(mode="after")
@@ -94,9 +99,11 @@ class SqlInput(_Model):
 class SqlOutput(_Model):
     uri: str = Field(description="Delta: the table's root folder. Parquet: the object or file to write.")
     format: SqlOutputFormat = "delta"
-    mode: WriteMode = Field(default="overwrite",
-                            description="overwrite (idempotent, so retries are safe), append (delta only), or error "
-                            "if something is already there.")
+    mode: WriteMode = Field(
+        default="overwrite",
+        description="overwrite (idempotent, so retries are safe), append (delta only), or error "
+        "if something is already there.",
+    )
     partition_by: list[str] = Field(default_factory=list, description="Delta only: partition columns.")
 
     @field_validator("uri")
@@ -125,25 +132,35 @@ def unique_inputs(value: list[SqlInput]) -> list[SqlInput]:
 class EngineCaps(_Model):
     """Query-engine caps; a breach stops the query and the phase ends `cap_exceeded`."""
 
-    memory_limit_bytes: int = Field(default=1 * GiB, ge=16 * 1024 * 1024,
-                                    description="DuckDB memory_limit (its buffer manager: joins, sorts, aggregates).")
+    memory_limit_bytes: int = Field(
+        default=1 * GiB,
+        ge=16 * 1024 * 1024,
+        description="DuckDB memory_limit (its buffer manager: joins, sorts, aggregates).",
+    )
     threads: int = Field(default=2, ge=1, le=256, description="DuckDB worker threads.")
     timeout_seconds: float | None = Field(
-        default=None, gt=0,
+        default=None,
+        gt=0,
         description="Query time, including fetching the result. In a sql phase, unset means "
         f"{DEFAULT_TIMEOUT_SHARE:.0%} of caps.wall_seconds, so the engine stops the query before the executor "
         "kills the process; in bare entry-point params, unset means no query timeout.",
     )
-    max_rows: int = Field(default=10_000_000, gt=0,
-                          description="Result rows; a larger result fails the phase, it is never truncated.")
-    spill_bytes: int = Field(default=0, ge=0,
-                             description="Disk DuckDB may spill to beyond memory_limit; 0: none, so "
-                             "memory_limit is a hard cap.")
+    max_rows: int = Field(
+        default=10_000_000, gt=0, description="Result rows; a larger result fails the phase, it is never truncated."
+    )
+    spill_bytes: int = Field(
+        default=0,
+        ge=0,
+        description="Disk DuckDB may spill to beyond memory_limit; 0: none, so memory_limit is a hard cap.",
+    )
 
 
 class SqlJob(_Model):
-    query: str = Field(min_length=1, description="One SELECT statement over the inputs, by name. `${...}` "
-                       "placeholders are not substituted here; use query_params.")
+    query: str = Field(
+        min_length=1,
+        description="One SELECT statement over the inputs, by name. `${...}` "
+        "placeholders are not substituted here; use query_params.",
+    )
     query_params: dict[str, JsonValue] = Field(
         default_factory=dict,
         description="Values bound to `$name` parameters in the query (never spliced into the SQL text); "
@@ -189,8 +206,11 @@ class SqlPhase(SqlJob, PhaseBase):
 
 class Expectation(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    query: str = Field(min_length=1, description="One SELECT returning one row with a boolean column `ok`; its "
-                       "other columns are reported as what was observed.")
+    query: str = Field(
+        min_length=1,
+        description="One SELECT returning one row with a boolean column `ok`; its "
+        "other columns are reported as what was observed.",
+    )
     description: str = ""
 
 

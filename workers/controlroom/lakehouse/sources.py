@@ -23,8 +23,12 @@ class OpenedInput:
     delta_version: int | None
 
     def lineage(self) -> dict[str, str | int | None]:
-        return {"name": self.spec.name, "uri": self.spec.uri, "format": self.spec.format,
-                "delta_version": self.delta_version}
+        return {
+            "name": self.spec.name,
+            "uri": self.spec.uri,
+            "format": self.spec.format,
+            "delta_version": self.delta_version,
+        }
 
 
 def open_input(spec: SqlInput, plane: DataPlane) -> OpenedInput:
@@ -53,8 +57,9 @@ def _open_delta(spec: SqlInput, plane: DataPlane) -> OpenedInput:
 def _csv_format(options: CsvOptions) -> pads.CsvFileFormat:
     return pads.CsvFileFormat(
         parse_options=pacsv.ParseOptions(delimiter=options.delimiter),
-        read_options=pacsv.ReadOptions(block_size=options.block_size_bytes,
-                                       autogenerate_column_names=not options.header),
+        read_options=pacsv.ReadOptions(
+            block_size=options.block_size_bytes, autogenerate_column_names=not options.header
+        ),
         convert_options=pacsv.ConvertOptions(
             null_values=options.null_values,
             strings_can_be_null=True,
@@ -65,8 +70,15 @@ def _csv_format(options: CsvOptions) -> pads.CsvFileFormat:
 
 def _arrow_type(name: ArrowTypeName) -> pa.DataType:
     types: dict[str, pa.DataType] = {
-        "string": pa.string(), "int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(),
-        "double": pa.float64(), "bool": pa.bool_(), "date32": pa.date32(), "timestamp[s]": pa.timestamp("s"),
-        "timestamp[ms]": pa.timestamp("ms"), "timestamp[us]": pa.timestamp("us"),
+        "string": pa.string(),
+        "int32": pa.int32(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "double": pa.float64(),
+        "bool": pa.bool_(),
+        "date32": pa.date32(),
+        "timestamp[s]": pa.timestamp("s"),
+        "timestamp[ms]": pa.timestamp("ms"),
+        "timestamp[us]": pa.timestamp("us"),
     }
     return types[name]

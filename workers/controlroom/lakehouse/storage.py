@@ -59,8 +59,11 @@ class DataPlane:
         if self.endpoint_url:
             options["AWS_ENDPOINT_URL"] = self.endpoint_url
             options["AWS_ALLOW_HTTP"] = "true" if self._scheme == "http" else "false"
-        for key, value in (("AWS_ACCESS_KEY_ID", self.access_key), ("AWS_SECRET_ACCESS_KEY", self.secret_key),
-                           ("AWS_SESSION_TOKEN", self.session_token)):
+        for key, value in (
+            ("AWS_ACCESS_KEY_ID", self.access_key),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key),
+            ("AWS_SESSION_TOKEN", self.session_token),
+        ):
             if value:
                 options[key] = value
         return options
@@ -68,7 +71,7 @@ class DataPlane:
     def resolve(self, uri: str) -> tuple[pafs.FileSystem, str]:
         """A filesystem and the path inside it for pyarrow."""
         if uri.startswith("s3://"):
-            return self.s3_filesystem(), uri[len("s3://"):]
+            return self.s3_filesystem(), uri[len("s3://") :]
         return pafs.LocalFileSystem(), local_path(uri)
 
     def delta_location(self, uri: str) -> tuple[str, dict[str, str] | None]:
@@ -79,4 +82,4 @@ class DataPlane:
 
 
 def local_path(uri: str) -> str:
-    return uri[len("file://"):] if uri.startswith("file://") else uri
+    return uri[len("file://") :] if uri.startswith("file://") else uri

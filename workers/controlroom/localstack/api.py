@@ -68,9 +68,7 @@ class DataApi:
             "PGRST_SERVER_PORT": str(self.settings.api_port),
             # Kong's key-auth in front of PostgREST accepts exactly these two API keys.
             "CONTROLROOM_ANON_KEY": keys.api_key("anon", secrets.jwt_secret, secrets.issued_at),
-            "CONTROLROOM_SERVICE_ROLE_KEY": keys.api_key(
-                "service_role", secrets.jwt_secret, secrets.issued_at
-            ),
+            "CONTROLROOM_SERVICE_ROLE_KEY": keys.api_key("service_role", secrets.jwt_secret, secrets.issued_at),
         }
 
     def running(self) -> bool:
@@ -83,9 +81,7 @@ class DataApi:
         require_free_port(self.settings.host, self.settings.api_port, "the HTTP API", "CONTROLROOM_API_PORT")
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.environment()}
-        start_detached(
-            [sys.executable, "-m", GATEWAY_MODULE], pidfile=self.pidfile, logfile=self.log_file, env=env
-        )
+        start_detached([sys.executable, "-m", GATEWAY_MODULE], pidfile=self.pidfile, logfile=self.log_file, env=env)
         if not wait_for_port(self.settings.host, self.settings.api_port, 30):
             stop_pidfile(self.pidfile)
             raise StackError(

@@ -80,9 +80,7 @@ class Cluster:
     def _reachable_by_os_user(self, path: Path) -> bool:
         if shutil.which("runuser") is None:
             return False
-        probe = subprocess.run(
-            ["runuser", "-u", OS_USER, "--", "test", "-x", str(path)], cwd="/", check=False
-        )
+        probe = subprocess.run(["runuser", "-u", OS_USER, "--", "test", "-x", str(path)], cwd="/", check=False)
         return probe.returncode == 0
 
     def _run(self, argv: list[str], *, what: str, fix: str) -> subprocess.CompletedProcess[str]:

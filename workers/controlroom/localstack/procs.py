@@ -66,9 +66,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def start_detached(
-    argv: Sequence[str], *, pidfile: Path, logfile: Path, env: dict[str, str] | None = None
-) -> int:
+def start_detached(argv: Sequence[str], *, pidfile: Path, logfile: Path, env: dict[str, str] | None = None) -> int:
     """Start a daemon in its own session so that `down` can stop its whole process group."""
     logfile.parent.mkdir(parents=True, exist_ok=True)
     with open(logfile, "ab") as log:

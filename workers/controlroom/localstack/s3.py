@@ -46,11 +46,7 @@ class ObjectStore:
 
     @property
     def endpoint_url(self) -> str:
-        return (
-            self.settings.s3_endpoint_url
-            if self.external and self.settings.s3_endpoint_url
-            else self.local_url
-        )
+        return self.settings.s3_endpoint_url if self.external and self.settings.s3_endpoint_url else self.local_url
 
     @property
     def pidfile(self) -> Path:
@@ -66,9 +62,7 @@ class ObjectStore:
 
     def start(self) -> None:
         if not self.external and not self.running():
-            require_free_port(
-                self.settings.host, self.settings.s3_port, "the S3 endpoint", "CONTROLROOM_S3_PORT"
-            )
+            require_free_port(self.settings.host, self.settings.s3_port, "the S3 endpoint", "CONTROLROOM_S3_PORT")
             self.pidfile.parent.mkdir(parents=True, exist_ok=True)
             start_detached(
                 [

@@ -41,6 +41,7 @@ def kill_live_phase_groups(sig: signal.Signals = signal.SIGKILL) -> int:
         _signal_group(pgid, sig)
     return len(groups)
 
+
 Stream = Literal["stdout", "stderr"]
 StopReason = CapBreach | Literal["cancelled", "leftovers"]
 

@@ -36,8 +36,9 @@ def _typed_params(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[
         try:
             model.model_validate(phase.params)
         except ValidationError as exc:
-            problems += problems_from_validation(exc, phase.params, file, lines, root=model,
-                                                 prefix=("phases", index, "params"))
+            problems += problems_from_validation(
+                exc, phase.params, file, lines, root=model, prefix=("phases", index, "params")
+            )
     return problems
 
 
@@ -57,12 +58,15 @@ def _placeholders(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[
 
 def _check_reference(inner: str, known: dict[str, list[str]], *, in_query: bool) -> str | None:
     if in_query:
-        return (f"'${{{inner}}}' is not substituted in a query (values are never spliced into SQL): bind it "
-                f"with query_params, e.g. query_params: {{x: '${{{inner}}}'}} and write $x in the query")
+        return (
+            f"'${{{inner}}}' is not substituted in a query (values are never spliced into SQL): bind it "
+            f"with query_params, e.g. query_params: {{x: '${{{inner}}}'}} and write $x in the query"
+        )
     parsed = parse_reference(inner)
     if parsed is None:
-        return (f"'${{{inner}}}' is not a placeholder; write ${{params.NAME}} or ${{run.KEY}} "
-                "(or $${ for a literal ${)")
+        return (
+            f"'${{{inner}}}' is not a placeholder; write ${{params.NAME}} or ${{run.KEY}} (or $${{ for a literal ${{)"
+        )
     scope, name = parsed
     if name in known[scope]:
         return None
@@ -86,12 +90,15 @@ def _data_flow(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Pro
             writer = writers.get(uri)
             if writer is not None and writer > index:
                 loc: Loc = ("phases", index, "inputs", position, "uri")
-                problems.append(Problem(
-                    file, format_loc(loc),
-                    f"reads {uri}, which phases[{writer}] ({spec.phases[writer].name}) writes later; move "
-                    f"{phase.name!r} after it",
-                    line=lines.get(loc),
-                ))
+                problems.append(
+                    Problem(
+                        file,
+                        format_loc(loc),
+                        f"reads {uri}, which phases[{writer}] ({spec.phases[writer].name}) writes later; move "
+                        f"{phase.name!r} after it",
+                        line=lines.get(loc),
+                    )
+                )
     return problems
 
 

@@ -21,15 +21,27 @@ _PATTERN_HINTS = {
     DATASET_NAME_PATTERN: "names are 1-128 of [A-Za-z0-9._-], starting with a letter or digit",
 }
 _TYPE_WORDS = {
-    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "a whole number",
-    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
-    "bool_parsing": "true or false", "string_type": "a string", "list_type": "a list",
-    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
 }
 
 
 def problems_from_validation(
-    exc: ValidationError, data: object, file: str, lines: dict[Loc, int], root: type[BaseModel] = PipelineSpec,
+    exc: ValidationError,
+    data: object,
+    file: str,
+    lines: dict[Loc, int],
+    root: type[BaseModel] = PipelineSpec,
     prefix: Loc = (),
 ) -> list[Problem]:
     """`root` is the model that was validated; `prefix` is where its data sits in the document."""
@@ -52,8 +64,7 @@ def _describe(error: ErrorDetails, raw: Loc, loc: Loc, root: type[BaseModel]) ->
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag"))
         kinds = _tags(str(ctx.get("expected_tags", "")))
-        return (format_loc((*loc, "kind")), f"unknown phase kind {tag!r}{_suggest(tag, kinds, False)}",
-                (*loc, "kind"))
+        return (format_loc((*loc, "kind")), f"unknown phase kind {tag!r}{_suggest(tag, kinds, False)}", (*loc, "kind"))
     if kind == "union_tag_not_found":
         return format_loc(loc), "missing 'kind': say which kind of phase this is (python, shell or sql)", loc
     if kind == "literal_error":
@@ -74,8 +85,10 @@ def message_for(error: ErrorDetails) -> str:
         return f"must be {bounds[kind]} {limit}"
     if kind in _TYPE_WORDS:
         if kind == "string_type" and isinstance(value, bool | int | float):
-            return (f"must be a string, not {value!r}: quote it (YAML reads yes/no/on/off as booleans and bare "
-                    "numbers as numbers)")
+            return (
+                f"must be a string, not {value!r}: quote it (YAML reads yes/no/on/off as booleans and bare "
+                "numbers as numbers)"
+            )
         return f"must be {_TYPE_WORDS[kind]}, not {_shown(value)}"
     if kind == "string_pattern_mismatch":
         return _PATTERN_HINTS.get(str(ctx.get("pattern")), f"must match the pattern {ctx.get('pattern')}")

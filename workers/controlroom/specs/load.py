@@ -84,10 +84,13 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
             continue
         key, digest = (spec.name, spec.version), spec_hash(spec)
         if key in published and published[key][1] != digest:
-            problems.append(Problem(
-                str(path), "version",
-                f"{spec.name} version {spec.version} is also defined by {published[key][0]} with a different body; "
-                "bump the version of one of them",
-            ))
+            problems.append(
+                Problem(
+                    str(path),
+                    "version",
+                    f"{spec.name} version {spec.version} is also defined by {published[key][0]} with a different body; "
+                    "bump the version of one of them",
+                )
+            )
         published.setdefault(key, (str(path), digest))
     return problems

@@ -96,8 +96,9 @@ class RetryPolicy(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.max_backoff_seconds < self.base_seconds:
-            raise ValueError(f"max_backoff_seconds ({self.max_backoff_seconds:g}) must be >= base_seconds "
-                             f"({self.base_seconds:g})")
+            raise ValueError(
+                f"max_backoff_seconds ({self.max_backoff_seconds:g}) must be >= base_seconds ({self.base_seconds:g})"
+            )
         return self
 
     def delay_seconds(self, attempt: int) -> float:
@@ -108,8 +109,9 @@ class RetryPolicy(_Model):
 class RunCaps(_Model):
     """Orchestration caps, enforced by the control plane (the attempt cap is retries.max_attempts)."""
 
-    max_duration_seconds: int = Field(default=86_400, gt=0,
-                                      description="From the first claim to the end; then the run is timed_out.")
+    max_duration_seconds: int = Field(
+        default=86_400, gt=0, description="From the first claim to the end; then the run is timed_out."
+    )
 
 
 class PipelineSpec(_Model):
@@ -138,13 +140,16 @@ class PipelineSpec(_Model):
 
     @field_validator("phases")
     @classmethod
-    def _unique_phase_names(cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]) -> list[
-            PythonPhaseSpec | ShellPhaseSpec | SqlPhase]:
+    def _unique_phase_names(
+        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]
+    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]:
         first: dict[str, int] = {}
         for index, phase in enumerate(value):
             if phase.name in first:
-                raise ValueError(f"phase name {phase.name!r} is used by phases[{first[phase.name]}] and "
-                                 f"phases[{index}]; rename one (names key artifacts and events)")
+                raise ValueError(
+                    f"phase name {phase.name!r} is used by phases[{first[phase.name]}] and "
+                    f"phases[{index}]; rename one (names key artifacts and events)"
+                )
             first[phase.name] = index
         return value
 
@@ -170,5 +175,6 @@ def check_params_schema(schema: dict[str, JsonValue]) -> None:
             try:
                 Draft202012Validator(prop).validate(prop["default"])
             except SchemaValueError as exc:
-                raise ValueError(f"the default of parameter {name!r} does not match its own schema: "
-                                 f"{exc.message}") from None
+                raise ValueError(
+                    f"the default of parameter {name!r} does not match its own schema: {exc.message}"
+                ) from None

@@ -46,8 +46,14 @@ def walk_strings(value: JsonValue, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
 Lookup = Callable[[str, str], JsonValue]
 
 
-def substitute(value: JsonValue, lookup: Lookup, skip: frozenset[str] = frozenset(),
-               typed: frozenset[str] = frozenset(), *, keep_type: bool = False) -> JsonValue:
+def substitute(
+    value: JsonValue,
+    lookup: Lookup,
+    skip: frozenset[str] = frozenset(),
+    typed: frozenset[str] = frozenset(),
+    *,
+    keep_type: bool = False,
+) -> JsonValue:
     """Replace placeholders in every string, except under the keys in `skip`. Under the keys in
     `typed` (JSON values such as a python phase's params), a string that is exactly one placeholder
     takes the value itself, so `${params.limit}` stays an integer; elsewhere values become text."""

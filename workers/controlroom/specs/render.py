@@ -33,12 +33,26 @@ class RunContext:
 
     @classmethod
     def for_spec(cls, spec: PipelineSpec, *, run_id: str, attempt: int, bucket: str) -> RunContext:
-        return cls(id=run_id, attempt=attempt, workspace=spec.workspace, bucket=bucket, spec_name=spec.name,
-                   spec_version=spec.version, spec_hash=spec_hash(spec))
+        return cls(
+            id=run_id,
+            attempt=attempt,
+            workspace=spec.workspace,
+            bucket=bucket,
+            spec_name=spec.name,
+            spec_version=spec.version,
+            spec_hash=spec_hash(spec),
+        )
 
     def variables(self) -> dict[str, JsonValue]:
-        return {"id": self.id, "attempt": self.attempt, "workspace": self.workspace, "bucket": self.bucket,
-                "spec_name": self.spec_name, "spec_version": self.spec_version, "spec_hash": self.spec_hash}
+        return {
+            "id": self.id,
+            "attempt": self.attempt,
+            "workspace": self.workspace,
+            "bucket": self.bucket,
+            "spec_name": self.spec_name,
+            "spec_version": self.spec_version,
+            "spec_hash": self.spec_hash,
+        }
 
 
 @dataclass(frozen=True)
@@ -62,14 +76,20 @@ def render_phases(spec: PipelineSpec, params: Mapping[str, JsonValue], run: RunC
             body = substitute(phase.model_dump(mode="json"), lookup, UNSUBSTITUTED_FIELDS, TYPED_FIELDS)
             rendered.append(_concrete(phase, body))
         except KeyError as exc:
-            raise SpecError([Problem(f"run of {spec.name} v{spec.version}", f"phases[{index}]",
-                                     f"no value for placeholder {exc}")]) from None
+            raise SpecError(
+                [Problem(f"run of {spec.name} v{spec.version}", f"phases[{index}]", f"no value for placeholder {exc}")]
+            ) from None
         except ValidationError as exc:
-            raise SpecError([
-                Problem(f"run of {spec.name} v{spec.version}", format_loc(("phases", index, *_plain(error["loc"]))),
-                        f"invalid after substituting parameters: {message_for(error)}")
-                for error in exc.errors(include_url=False)
-            ]) from None
+            raise SpecError(
+                [
+                    Problem(
+                        f"run of {spec.name} v{spec.version}",
+                        format_loc(("phases", index, *_plain(error["loc"]))),
+                        f"invalid after substituting parameters: {message_for(error)}",
+                    )
+                    for error in exc.errors(include_url=False)
+                ]
+            ) from None
     return rendered
 
 

@@ -18,8 +18,11 @@ SCHEMA_PATH = Path("specs/schema/pipeline-spec.schema.json")
 
 def pipeline_spec_schema() -> dict[str, Any]:
     schema = PipelineSpec.model_json_schema(mode="validation")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": "Lakehouse Control Room pipeline spec", **{k: v for k, v in schema.items() if k != "title"}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Lakehouse Control Room pipeline spec",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 def schema_text() -> str:

@@ -35,8 +35,10 @@ class StrictSafeLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise DuplicateKeyError(
-                    "while constructing a mapping", node.start_mark,
-                    f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})", key_node.start_mark,
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})",
+                    key_node.start_mark,
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
@@ -80,12 +82,15 @@ def _walk(loader: StrictSafeLoader, node: Node, loc: Loc, doc: Document, file: s
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if key in first:
-                doc.problems.append(Problem(
-                    file, format_loc(loc),
-                    f"duplicate key {key!r} (first at line {first[key]}); YAML would silently keep only the last "
-                    "one: remove or rename one of them",
-                    line=line,
-                ))
+                doc.problems.append(
+                    Problem(
+                        file,
+                        format_loc(loc),
+                        f"duplicate key {key!r} (first at line {first[key]}); YAML would silently keep only the last "
+                        "one: remove or rename one of them",
+                        line=line,
+                    )
+                )
                 continue
             first[key] = line
             child = (*loc, key if isinstance(key, str | int) else str(key))
@@ -99,5 +104,10 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     said = f"{exc.context or ''} {problem}"
     hint = next((h for key, h in _HINTS.items() if key in said), "fix the YAML syntax")
     context = f"{exc.context}: " if exc.context else ""
-    return Problem(file, "", f"invalid YAML: {context}{problem}; {hint}",
-                   line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
+    return Problem(
+        file,
+        "",
+        f"invalid YAML: {context}{problem}; {hint}",
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )

@@ -108,13 +108,17 @@ def test_a_worker_claims_started_runs_and_completes_them_in_one_call(
     assert worker.start_run(claimed[0].lease_token).outcome == "duplicate"  # already started by the claim
 
     first = [
-        Completion(lease=claimed[0].lease_token, result={"rows": 1},
-                   events=[{"type": "phase.finished", "seq": 7, "phase": "main"}]),
+        Completion(
+            lease=claimed[0].lease_token,
+            result={"rows": 1},
+            events=[{"type": "phase.finished", "seq": 7, "phase": "main"}],
+        ),
         Completion(lease=claimed[1].lease_token),
     ]
     done = worker.complete_runs(me.id, first)
     assert [(r.item, r.outcome, r.code, r.run_status) for r in done] == [
-        (0, "accepted", None, "succeeded"), (1, "accepted", None, "succeeded"),
+        (0, "accepted", None, "succeeded"),
+        (1, "accepted", None, "succeeded"),
     ]
     assert [r.events_accepted for r in done] == [1, 0]
 
@@ -129,7 +133,10 @@ def test_a_worker_claims_started_runs_and_completes_them_in_one_call(
         me.id, [*first, Completion(lease=stale, events=[{"type": "log"}]), Completion(lease=unknown)]
     )
     assert [(r.item, r.outcome, r.code) for r in replies] == [
-        (0, "duplicate", None), (1, "duplicate", None), (2, "rejected", "PT409"), (3, "not_found", "PT404"),
+        (0, "duplicate", None),
+        (1, "duplicate", None),
+        (2, "rejected", "PT409"),
+        (3, "not_found", "PT404"),
     ]
     assert [r.ok for r in replies] == [True, True, False, False]
     assert [r.events_accepted for r in replies] == [0, 0, 0, 0]  # a retried call stores nothing twice

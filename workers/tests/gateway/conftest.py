@@ -30,8 +30,10 @@ DROP_SCHEMA = b"drop schema if exists contract_fixtures cascade"
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        pytest.exit(f"{name} is not set: run the gateway tests against a started stack "
-                    "(`eval \"$(controlroom env)\"`).", returncode=2)
+        pytest.exit(
+            f'{name} is not set: run the gateway tests against a started stack (`eval "$(controlroom env)"`).',
+            returncode=2,
+        )
     return value
 
 
@@ -52,8 +54,9 @@ class Api:
     def user_token(self, sub: str, role: str = "authenticated") -> str:
         return self.token(sub=sub, role=role, aud="authenticated", email=f"{sub[-4:]}@example.test")
 
-    def headers(self, token: str | None = None, schema: str | None = SCHEMA, apikey: str | None = None,
-                **extra: str) -> dict[str, str]:
+    def headers(
+        self, token: str | None = None, schema: str | None = SCHEMA, apikey: str | None = None, **extra: str
+    ) -> dict[str, str]:
         out = {"apikey": apikey or self.anon_key, "Authorization": f"Bearer {token or self.anon_key}"}
         if schema is not None:
             out["Accept-Profile"] = schema
@@ -61,19 +64,35 @@ class Api:
         out.update({k.replace("_", "-"): v for k, v in extra.items()})
         return out
 
-    def rpc(self, fn: str, body: Any = None, *, token: str | None = None, method: str = "POST",
-            params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-            schema: str | None = SCHEMA) -> httpx.Response:
+    def rpc(
+        self,
+        fn: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        method: str = "POST",
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        schema: str | None = SCHEMA,
+    ) -> httpx.Response:
         hdrs = self.headers(token, schema)
         hdrs.update(headers or {})
         if method == "POST":
             hdrs.setdefault("Content-Type", "application/json")
-            return self.http.request(method, f"{self.base}/rpc/{fn}", json=body if body is not None else {},
-                                     headers=hdrs, params=params)
+            return self.http.request(
+                method, f"{self.base}/rpc/{fn}", json=body if body is not None else {}, headers=hdrs, params=params
+            )
         return self.http.request(method, f"{self.base}/rpc/{fn}", headers=hdrs, params=params)
 
-    def get(self, path: str, *, token: str | None = None, params: Any = None,
-            headers: dict[str, str] | None = None, schema: str | None = SCHEMA) -> httpx.Response:
+    def get(
+        self,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        schema: str | None = SCHEMA,
+    ) -> httpx.Response:
         hdrs = self.headers(token, schema)
         hdrs.update(headers or {})
         return self.http.get(f"{self.base}/{path}", headers=hdrs, params=params)
@@ -81,8 +100,9 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api(contract_schema: None) -> Iterator[Api]:
-    client = Api(_contract_url(), _env("SUPABASE_ANON_KEY"), _env("SUPABASE_SERVICE_ROLE_KEY"),
-                 _env("SUPABASE_JWT_SECRET"))
+    client = Api(
+        _contract_url(), _env("SUPABASE_ANON_KEY"), _env("SUPABASE_SERVICE_ROLE_KEY"), _env("SUPABASE_JWT_SECRET")
+    )
     yield client
     client.http.close()
 
@@ -97,9 +117,12 @@ def superuser_url() -> str:
 
 
 def _visible(url: str, anon_key: str) -> bool:
-    resp = httpx.post(f"{url}/rpc/whoami", json={}, timeout=10,
-                      headers={"apikey": anon_key, "Authorization": f"Bearer {anon_key}",
-                               "Content-Profile": SCHEMA})
+    resp = httpx.post(
+        f"{url}/rpc/whoami",
+        json={},
+        timeout=10,
+        headers={"apikey": anon_key, "Authorization": f"Bearer {anon_key}", "Content-Profile": SCHEMA},
+    )
     return bool(resp.status_code == 200)
 
 
@@ -130,11 +153,18 @@ def contract_schema(tmp_path_factory: pytest.TempPathFactory, superuser_url: str
                 conn.execute("notify pgrst, 'reload schema'")
         count_path.write_text(str(users + 1))
         fcntl.flock(lock, fcntl.LOCK_UN)
-    probe = httpx.post(f"{url}/rpc/whoami", json={}, timeout=10,
-                       headers={"apikey": anon, "Authorization": f"Bearer {anon}", "Content-Profile": SCHEMA})
+    probe = httpx.post(
+        f"{url}/rpc/whoami",
+        json={},
+        timeout=10,
+        headers={"apikey": anon, "Authorization": f"Bearer {anon}", "Content-Profile": SCHEMA},
+    )
     if probe.status_code == 406:
-        pytest.exit(f"The Data API at {url} does not expose the schema {SCHEMA}: start the stack with "
-                    f"CONTROLROOM_API_SCHEMAS={SCHEMA}.", returncode=2)
+        pytest.exit(
+            f"The Data API at {url} does not expose the schema {SCHEMA}: start the stack with "
+            f"CONTROLROOM_API_SCHEMAS={SCHEMA}.",
+            returncode=2,
+        )
     wait_until(lambda: _visible(url, anon), "the gateway to load the contract fixtures after NOTIFY pgrst")
     yield
     with open(lock_path, "w") as lock:

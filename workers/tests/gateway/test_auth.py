@@ -17,15 +17,15 @@ def _b64(data: bytes) -> str:
 
 
 def test_missing_apikey_is_refused_with_kongs_body(api: Api) -> None:
-    resp = api.http.post(f"{api.base}/rpc/add", json={"a": 1, "b": 2},
-                         headers={"Authorization": f"Bearer {api.anon_key}"})
+    resp = api.http.post(
+        f"{api.base}/rpc/add", json={"a": 1, "b": 2}, headers={"Authorization": f"Bearer {api.anon_key}"}
+    )
     assert resp.status_code == 401
     assert resp.json() == {"message": "No API key found in request"}
 
 
 def test_unknown_apikey_is_refused(api: Api) -> None:
-    resp = api.http.post(f"{api.base}/rpc/add", json={"a": 1, "b": 2},
-                         headers=api.headers(apikey="not-a-key"))
+    resp = api.http.post(f"{api.base}/rpc/add", json={"a": 1, "b": 2}, headers=api.headers(apikey="not-a-key"))
     assert resp.status_code == 401
     assert "message" in resp.json()
 
@@ -39,8 +39,9 @@ def test_executor_style_request_uses_the_bearer_role(api: Api) -> None:
 
 
 def test_no_bearer_falls_back_to_the_apikey_role(api: Api) -> None:
-    resp = api.http.post(f"{api.base}/rpc/whoami", json={},
-                         headers={"apikey": api.anon_key, "Content-Profile": "contract_fixtures"})
+    resp = api.http.post(
+        f"{api.base}/rpc/whoami", json={}, headers={"apikey": api.anon_key, "Content-Profile": "contract_fixtures"}
+    )
     assert resp.status_code == 200
     assert resp.json()["current_user"] == "anon"
 
@@ -82,7 +83,11 @@ def test_malformed_token_reports_its_parts(api: Api) -> None:
     resp = api.rpc("whoami", token="only.two")
     assert resp.status_code == 401
     assert error(resp) | {"details": None, "hint": None} == {
-        "code": "PGRST301", "message": "Expected 3 parts in JWT; got 2", "details": None, "hint": None}
+        "code": "PGRST301",
+        "message": "Expected 3 parts in JWT; got 2",
+        "details": None,
+        "hint": None,
+    }
 
 
 def test_unknown_role_is_401(api: Api) -> None:

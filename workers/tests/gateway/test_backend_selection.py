@@ -8,10 +8,15 @@ from __future__ import annotations
 from controlroom.gateway import proxy
 from controlroom.gateway.config import GatewayConfig
 
-ENV = {"PGRST_DB_URI": "postgresql://authenticator:pw@127.0.0.1:5432/postgres",  # pragma: allowlist secret
-       "PGRST_DB_SCHEMAS": "public",
-       "CONTROLROOM_API_SCHEMAS": "contract_fixtures", "PGRST_DB_ANON_ROLE": "anon",
-       "PGRST_JWT_SECRET": "s" * 40, "PGRST_DB_MAX_ROWS": "1000", "CONTROLROOM_ANON_KEY": "k"}
+ENV = {
+    "PGRST_DB_URI": "postgresql://authenticator:pw@127.0.0.1:5432/postgres",  # pragma: allowlist secret
+    "PGRST_DB_SCHEMAS": "public",
+    "CONTROLROOM_API_SCHEMAS": "contract_fixtures",
+    "PGRST_DB_ANON_ROLE": "anon",
+    "PGRST_JWT_SECRET": "s" * 40,
+    "PGRST_DB_MAX_ROWS": "1000",
+    "CONTROLROOM_ANON_KEY": "k",
+}
 
 
 def test_real_postgrest_is_selected_when_on_path() -> None:

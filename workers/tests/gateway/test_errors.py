@@ -12,20 +12,40 @@ from .conftest import Api, error
 def test_raise_exception_is_p0001_400_with_detail_and_hint(api: Api) -> None:
     resp = api.rpc("raise_p0001")
     assert resp.status_code == 400
-    assert error(resp) == {"code": "P0001", "message": "I refuse!", "details": "Pretty simple",
-                           "hint": "There is nothing you can do."}
+    assert error(resp) == {
+        "code": "P0001",
+        "message": "I refuse!",
+        "details": "Pretty simple",
+        "hint": "There is nothing you can do.",
+    }
     assert resp.headers["proxy-status"] == "PostgREST; error=P0001"
 
 
-@pytest.mark.parametrize(("code", "status"), [
-    ("PT400", 400), ("PT402", 402), ("PT404", 404), ("PT409", 409), ("PT413", 413),
-    ("22023", 400), ("23505", 409), ("23503", 409), ("LH001", 400), ("42883", 404), ("57014", 500),
-])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("PT400", 400),
+        ("PT402", 402),
+        ("PT404", 404),
+        ("PT409", 409),
+        ("PT413", 413),
+        ("22023", 400),
+        ("23505", 409),
+        ("23503", 409),
+        ("LH001", 400),
+        ("42883", 404),
+        ("57014", 500),
+    ],
+)
 def test_sqlstate_maps_to_http_status(api: Api, code: str, status: int) -> None:
     resp = api.rpc("raise_code", {"code": code})
     assert resp.status_code == status
-    assert error(resp) == {"code": code, "message": f"raised {code}", "details": f"detail of {code}",
-                           "hint": f"hint of {code}"}
+    assert error(resp) == {
+        "code": code,
+        "message": f"raised {code}",
+        "details": f"detail of {code}",
+        "hint": f"hint of {code}",
+    }
     assert resp.headers["proxy-status"] == f"PostgREST; error={code}"
 
 
@@ -59,8 +79,9 @@ def test_post_of_a_volatile_writer_commits(api: Api) -> None:
 
 def test_failed_request_rolls_its_transaction_back(api: Api) -> None:
     note = f"rollback-{uuid.uuid4()}"
-    resp = api.rpc("writer_rows", {"note": note}, headers={"Accept": "application/vnd.pgrst.object+json"},
-                   params={"id": "eq.-1"})
+    resp = api.rpc(
+        "writer_rows", {"note": note}, headers={"Accept": "application/vnd.pgrst.object+json"}, params={"id": "eq.-1"}
+    )
     assert resp.status_code == 406
     assert error(resp)["code"] == "PGRST116"
     assert api.get("notes", params={"note": f"eq.{note}"}).json() == []

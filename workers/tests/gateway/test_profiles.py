@@ -16,16 +16,21 @@ def test_unexposed_schema_is_pgrst106(api: Api) -> None:
 
 
 def test_get_reads_accept_profile(api: Api) -> None:
-    resp = api.http.get(f"{api.base}/items", params={"id": "eq.1", "select": "id"},
-                        headers={**api.headers(schema=None), "Accept-Profile": SCHEMA})
+    resp = api.http.get(
+        f"{api.base}/items",
+        params={"id": "eq.1", "select": "id"},
+        headers={**api.headers(schema=None), "Accept-Profile": SCHEMA},
+    )
     assert resp.json() == [{"id": 1}]
     assert resp.headers["content-profile"] == SCHEMA
 
 
 def test_post_reads_content_profile(api: Api) -> None:
-    resp = api.http.post(f"{api.base}/rpc/add", json={"a": 1, "b": 2},
-                         headers={**api.headers(schema=None), "Content-Profile": SCHEMA,
-                                  "Accept-Profile": "private"})
+    resp = api.http.post(
+        f"{api.base}/rpc/add",
+        json={"a": 1, "b": 2},
+        headers={**api.headers(schema=None), "Content-Profile": SCHEMA, "Accept-Profile": "private"},
+    )
     assert resp.json() == 3
 
 

@@ -25,8 +25,15 @@ def test_void_rpc_gives_an_empty_list(client: supabase.Client) -> None:
 
 
 def test_table_select_with_count(client: supabase.Client) -> None:
-    resp = client.schema(SCHEMA).table("items").select("id", count=CountMethod.exact).eq("tag", "fruit").order("id") \
-        .limit(2).execute()
+    resp = (
+        client.schema(SCHEMA)
+        .table("items")
+        .select("id", count=CountMethod.exact)
+        .eq("tag", "fruit")
+        .order("id")
+        .limit(2)
+        .execute()
+    )
     assert resp.data == [{"id": 1}, {"id": 2}]
     assert resp.count == 3
 

@@ -21,7 +21,7 @@ S3_VARIABLES = ("S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 def _require(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        pytest.exit(f"{name} is not set: run `controlroom up` and `eval \"$(controlroom env)\"` first.", returncode=2)
+        pytest.exit(f'{name} is not set: run `controlroom up` and `eval "$(controlroom env)"` first.', returncode=2)
     return value
 
 
@@ -43,9 +43,13 @@ def bucket(s3_env: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 def s3(s3_env: dict[str, str]) -> S3Client:
-    return boto3.client("s3", endpoint_url=s3_env["S3_ENDPOINT_URL"], region_name=s3_env["AWS_REGION"],
-                        aws_access_key_id=s3_env["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=s3_env["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_env["S3_ENDPOINT_URL"],
+        region_name=s3_env["AWS_REGION"],
+        aws_access_key_id=s3_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=s3_env["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 @pytest.fixture

@@ -21,16 +21,21 @@ if TYPE_CHECKING:
 
 MiB = 1024 * 1024
 # A hash aggregate over 3M groups of lists: hundreds of MiB, far over a 64 MiB limit.
-MEMORY_HOG = ("select count(*) from (select r % 3000000 as k, list(repeat('x', 50)) as l "
-              "from range(6000000) t(r) group by k)")
+MEMORY_HOG = (
+    "select count(*) from (select r % 3000000 as k, list(repeat('x', 50)) as l from range(6000000) t(r) group by k)"
+)
 # 10^10 rows through a cross join: minutes of work, interrupted long before.
 ENDLESS = "select sum(a.range * b.range) as s from range(100000) a, range(100000) b"
 
 
 def test_a_query_over_its_memory_limit_is_stopped(plane: DataPlane, s3: S3Client, prefix: str) -> None:
     with pytest.raises(EngineCapExceeded) as caught:
-        run_sql(plane, query=MEMORY_HOG, output={"uri": f"{prefix}/never"},
-                engine={"memory_limit_bytes": 64 * MiB, "threads": 1})
+        run_sql(
+            plane,
+            query=MEMORY_HOG,
+            output={"uri": f"{prefix}/never"},
+            engine={"memory_limit_bytes": 64 * MiB, "threads": 1},
+        )
     breach = caught.value
     assert (breach.cap, breach.limit, breach.unit) == ("query_memory", 64 * MiB, "bytes")
     assert breach.measured > breach.limit
@@ -40,16 +45,23 @@ def test_a_query_over_its_memory_limit_is_stopped(plane: DataPlane, s3: S3Client
 
 
 def test_small_queries_run_fine_under_the_same_caps(plane: DataPlane, prefix: str) -> None:
-    lineage = run_sql(plane, query="select count(*) as n from range(100000) group by range % 10",
-                      output={"uri": f"{prefix}/ok"}, engine={"memory_limit_bytes": 64 * MiB, "threads": 1})
+    lineage = run_sql(
+        plane,
+        query="select count(*) as n from range(100000) group by range % 10",
+        output={"uri": f"{prefix}/ok"},
+        engine={"memory_limit_bytes": 64 * MiB, "threads": 1},
+    )
     assert lineage["rows"] == 10
 
 
-def test_a_result_over_max_rows_fails_instead_of_being_truncated(plane: DataPlane, s3: S3Client,
-                                                                 prefix: str) -> None:
+def test_a_result_over_max_rows_fails_instead_of_being_truncated(plane: DataPlane, s3: S3Client, prefix: str) -> None:
     with pytest.raises(EngineCapExceeded) as caught:
-        run_sql(plane, query="select range as id from range(100001)", output={"uri": f"{prefix}/never"},
-                engine={"max_rows": 100000})
+        run_sql(
+            plane,
+            query="select range as id from range(100001)",
+            output={"uri": f"{prefix}/never"},
+            engine={"max_rows": 100000},
+        )
     breach = caught.value
     assert (breach.cap, breach.limit, breach.unit) == ("query_rows", 100000, "rows")
     assert breach.measured > 100000
@@ -58,8 +70,12 @@ def test_a_result_over_max_rows_fails_instead_of_being_truncated(plane: DataPlan
 
 
 def test_a_result_of_exactly_max_rows_is_written_whole(plane: DataPlane, prefix: str) -> None:
-    lineage = run_sql(plane, query="select range as id from range(100000)", output={"uri": f"{prefix}/all"},
-                      engine={"max_rows": 100000})
+    lineage = run_sql(
+        plane,
+        query="select range as id from range(100000)",
+        output={"uri": f"{prefix}/all"},
+        engine={"max_rows": 100000},
+    )
     assert lineage["rows"] == 100000
     assert read_delta(plane, f"{prefix}/all").num_rows == 100000
 
@@ -76,8 +92,12 @@ def test_a_query_over_its_timeout_is_interrupted(plane: DataPlane, prefix: str) 
 def test_the_caps_are_applied_and_cannot_be_changed_from_sql() -> None:
     caps = EngineCaps(memory_limit_bytes=64 * MiB, threads=1)
     with connect(caps, []) as con:
-        settings = run_query(con, "select current_setting('memory_limit') as m, current_setting('threads') as t, "
-                             "current_setting('temp_directory') as tmp", caps).to_pylist()
+        settings = run_query(
+            con,
+            "select current_setting('memory_limit') as m, current_setting('threads') as t, "
+            "current_setting('temp_directory') as tmp",
+            caps,
+        ).to_pylist()
         assert settings == [{"m": "64.0 MiB", "t": 1, "tmp": ""}]
         with pytest.raises(duckdb.Error, match="configuration has been locked"):
             con.execute("SET memory_limit = '8GB'")
@@ -85,8 +105,13 @@ def test_the_caps_are_applied_and_cannot_be_changed_from_sql() -> None:
 
 def test_the_breach_travels_as_data() -> None:
     breach = EngineCapExceeded("query_rows", 10, 11, "stopped after 11 rows")
-    assert breach.cap_breach == {"cap": "query_rows", "limit": 10, "measured": 11, "unit": "rows",
-                                 "detail": "stopped after 11 rows"}
+    assert breach.cap_breach == {
+        "cap": "query_rows",
+        "limit": 10,
+        "measured": 11,
+        "unit": "rows",
+        "detail": "stopped after 11 rows",
+    }
     again = pickle.loads(pickle.dumps(breach))  # noqa: S301 - our own bytes, made one line above
     assert (again.cap, again.limit, again.measured, str(again)) == ("query_rows", 10, 11, str(breach))
 

@@ -41,8 +41,9 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(s3_env: dict[str, str]) -> Pipeline:
     spec = load_spec(SPEC)
-    params = resolve_params(spec, {"lake_prefix": f"tests/flights-{uuid.uuid4().hex[:12]}",
-                                   "late_minutes": LATE_MINUTES})
+    params = resolve_params(
+        spec, {"lake_prefix": f"tests/flights-{uuid.uuid4().hex[:12]}", "late_minutes": LATE_MINUTES}
+    )
     run = RunContext.for_spec(spec, run_id=str(uuid.uuid4()), attempt=1, bucket=s3_env["CONTROLROOM_BUCKET"])
     results: dict[str, Any] = {}
     for phase in render_phases(spec, params, run):
@@ -79,8 +80,16 @@ def _gold(plane: DataPlane, pipeline: Pipeline, table: str) -> list[dict[str, An
 
 def test_every_phase_ran_and_every_expectation_held(pipeline: Pipeline) -> None:
     assert list(pipeline.results) == [
-        "land_raw", "bronze_flights", "bronze_airlines", "bronze_airports", "bronze_planes", "bronze_weather",
-        "silver_flights", "gold_delays_by_carrier_month", "gold_delays_by_origin_weather", "quality",
+        "land_raw",
+        "bronze_flights",
+        "bronze_airlines",
+        "bronze_airports",
+        "bronze_planes",
+        "bronze_weather",
+        "silver_flights",
+        "gold_delays_by_carrier_month",
+        "gold_delays_by_origin_weather",
+        "quality",
     ]
     quality = pipeline.results["quality"]["expectations"]
     assert [e["name"] for e in quality if not e["ok"]] == []
@@ -92,11 +101,21 @@ def test_row_counts_and_lineage(pipeline: Pipeline) -> None:
     assert [o["rows"] for o in r["land_raw"]["outputs"]] == [FLIGHTS, 16, 1458, 3322, 26115]
     assert r["bronze_flights"]["rows"] == FLIGHTS
     assert r["silver_flights"]["rows"] == FLIGHTS  # the joins neither drop nor duplicate a flight
-    assert r["silver_flights"]["output"] == {"uri": f"{pipeline.lake}/silver/flights", "format": "delta",
-                                             "mode": "overwrite", "delta_version": 0, "sha256": None,
-                                             "size_bytes": None}
+    assert r["silver_flights"]["output"] == {
+        "uri": f"{pipeline.lake}/silver/flights",
+        "format": "delta",
+        "mode": "overwrite",
+        "delta_version": 0,
+        "sha256": None,
+        "size_bytes": None,
+    }
     assert [(i["name"], i["delta_version"]) for i in r["silver_flights"]["inputs"]] == [
-        ("flights", 0), ("airlines", 0), ("airports", 0), ("planes", 0), ("weather", 0)]
+        ("flights", 0),
+        ("airlines", 0),
+        ("airports", 0),
+        ("planes", 0),
+        ("weather", 0),
+    ]
     assert r["gold_delays_by_carrier_month"]["rows"] == 185  # 16 carriers, not all fly every month
     columns = {c["name"]: c["type"] for c in r["silver_flights"]["schema"]}
     assert columns["time_hour"] == "timestamp[us, tz=UTC]"
@@ -104,8 +123,9 @@ def test_row_counts_and_lineage(pipeline: Pipeline) -> None:
     assert columns["cancelled"] == "bool"
 
 
-def test_mean_arrival_delay_of_ua_in_july(plane: DataPlane, pipeline: Pipeline,
-                                          raw: dict[str, list[dict[str, str]]]) -> None:
+def test_mean_arrival_delay_of_ua_in_july(
+    plane: DataPlane, pipeline: Pipeline, raw: dict[str, list[dict[str, str]]]
+) -> None:
     delays = [_number(f["arr_delay"]) for f in raw["flights"] if f["carrier"] == "UA" and f["month"] == "7"]
     known = [d for d in delays if d is not None]
     row = next(g for g in _gold(plane, pipeline, "delays_by_carrier_month") if (g["carrier"], g["month"]) == ("UA", 7))
@@ -116,8 +136,9 @@ def test_mean_arrival_delay_of_ua_in_july(plane: DataPlane, pipeline: Pipeline,
     assert row["arr_delay_mean_min"] == pytest.approx(sum(known) / len(known), rel=1e-12)
 
 
-def test_late_arrivals_use_the_run_parameter(plane: DataPlane, pipeline: Pipeline,
-                                             raw: dict[str, list[dict[str, str]]]) -> None:
+def test_late_arrivals_use_the_run_parameter(
+    plane: DataPlane, pipeline: Pipeline, raw: dict[str, list[dict[str, str]]]
+) -> None:
     delays = [_number(f["arr_delay"]) for f in raw["flights"] if f["carrier"] == "AA" and f["month"] == "12"]
     late = sum(1 for d in delays if d is not None and d > LATE_MINUTES)
     row = next(g for g in _gold(plane, pipeline, "delays_by_carrier_month") if (g["carrier"], g["month"]) == ("AA", 12))
@@ -125,36 +146,45 @@ def test_late_arrivals_use_the_run_parameter(plane: DataPlane, pipeline: Pipelin
     assert row["late_arrival_share"] == pytest.approx(late / sum(1 for d in delays if d is not None), rel=1e-12)
 
 
-def test_flights_from_jfk_in_precipitation(plane: DataPlane, pipeline: Pipeline,
-                                           raw: dict[str, list[dict[str, str]]]) -> None:
+def test_flights_from_jfk_in_precipitation(
+    plane: DataPlane, pipeline: Pipeline, raw: dict[str, list[dict[str, str]]]
+) -> None:
     precip = {(w["origin"], w["time_hour"]): _number(w["precip"]) for w in raw["weather"]}
-    expected = sum(1 for f in raw["flights"]
-                   if f["origin"] == "JFK" and (precip.get((f["origin"], f["time_hour"])) or 0) > 0)
+    expected = sum(
+        1 for f in raw["flights"] if f["origin"] == "JFK" and (precip.get((f["origin"], f["time_hour"])) or 0) > 0
+    )
     gold = _gold(plane, pipeline, "delays_by_origin_weather")
-    wet = sum(g["flights"] for g in gold
-              if g["origin"] == "JFK" and g["precip_bucket"] in ("light", "moderate", "heavy"))
+    wet = sum(
+        g["flights"] for g in gold if g["origin"] == "JFK" and g["precip_bucket"] in ("light", "moderate", "heavy")
+    )
     assert wet == expected
     assert expected > 1000  # the comparison is about real data, not two zeros
 
 
-def test_departure_delay_at_lga_in_fog(plane: DataPlane, pipeline: Pipeline,
-                                       raw: dict[str, list[dict[str, str]]]) -> None:
+def test_departure_delay_at_lga_in_fog(
+    plane: DataPlane, pipeline: Pipeline, raw: dict[str, list[dict[str, str]]]
+) -> None:
     visibility = {(w["origin"], w["time_hour"]): _number(w["visib"]) for w in raw["weather"]}
     delays = []
     for f in raw["flights"]:
         visib = visibility.get((f["origin"], f["time_hour"]))
         if f["origin"] == "LGA" and visib is not None and visib < 1 and f["dep_delay"] != "NA":
             delays.append(float(f["dep_delay"]))
-    fog = [g for g in _gold(plane, pipeline, "delays_by_origin_weather")
-           if g["origin"] == "LGA" and g["visibility_bucket"] == "under_1mi"]
+    fog = [
+        g
+        for g in _gold(plane, pipeline, "delays_by_origin_weather")
+        if g["origin"] == "LGA" and g["visibility_bucket"] == "under_1mi"
+    ]
     departures = sum(g["departures"] for g in fog)
     assert departures == len(delays)
-    assert sum(g["dep_delay_total_min"] for g in fog) / departures == pytest.approx(sum(delays) / len(delays),
-                                                                                    rel=1e-12)
+    assert sum(g["dep_delay_total_min"] for g in fog) / departures == pytest.approx(
+        sum(delays) / len(delays), rel=1e-12
+    )
 
 
-def test_gold_totals_reconcile_with_the_source(plane: DataPlane, pipeline: Pipeline,
-                                               raw: dict[str, list[dict[str, str]]]) -> None:
+def test_gold_totals_reconcile_with_the_source(
+    plane: DataPlane, pipeline: Pipeline, raw: dict[str, list[dict[str, str]]]
+) -> None:
     by_carrier: defaultdict[str, int] = defaultdict(int)
     for f in raw["flights"]:
         by_carrier[f["carrier"]] += 1

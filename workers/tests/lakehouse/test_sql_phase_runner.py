@@ -25,38 +25,59 @@ def _run(phase: SqlPhase, tmp_path: Path, env: dict[str, str]) -> PhaseResult:
         stderr.close()
 
 
-def test_a_sql_phase_runs_as_a_python_phase_in_a_subprocess(tmp_path: Path, s3_env: dict[str, str],
-                                                            prefix: str) -> None:
-    phase = SqlPhase.model_validate({
-        "name": "count", "query": "select count(*) as n from range(1000)",
-        "output": {"uri": f"{prefix}/n"}, "caps": FAST_CAPS,
-    })
+def test_a_sql_phase_runs_as_a_python_phase_in_a_subprocess(
+    tmp_path: Path, s3_env: dict[str, str], prefix: str
+) -> None:
+    phase = SqlPhase.model_validate(
+        {
+            "name": "count",
+            "query": "select count(*) as n from range(1000)",
+            "output": {"uri": f"{prefix}/n"},
+            "caps": FAST_CAPS,
+        }
+    )
     result = _run(phase, tmp_path, s3_env)
     assert result.status == "succeeded", (result.error_class, result.error_message)
     assert isinstance(result.result, dict)
     assert result.result["rows"] == 1
-    assert result.result["output"] == {"uri": f"{prefix}/n", "format": "delta", "mode": "overwrite",
-                                       "delta_version": 0, "sha256": None, "size_bytes": None}
+    assert result.result["output"] == {
+        "uri": f"{prefix}/n",
+        "format": "delta",
+        "mode": "overwrite",
+        "delta_version": 0,
+        "sha256": None,
+        "size_bytes": None,
+    }
 
 
-def test_an_engine_cap_breach_fails_the_phase_and_names_the_cap(tmp_path: Path, s3_env: dict[str, str],
-                                                               prefix: str) -> None:
-    phase = SqlPhase.model_validate({
-        "name": "too-many", "query": "select range from range(1001)", "engine": {"max_rows": 1000},
-        "output": {"uri": f"{prefix}/never"}, "caps": FAST_CAPS,
-    })
+def test_an_engine_cap_breach_fails_the_phase_and_names_the_cap(
+    tmp_path: Path, s3_env: dict[str, str], prefix: str
+) -> None:
+    phase = SqlPhase.model_validate(
+        {
+            "name": "too-many",
+            "query": "select range from range(1001)",
+            "engine": {"max_rows": 1000},
+            "output": {"uri": f"{prefix}/never"},
+            "caps": FAST_CAPS,
+        }
+    )
     result = _run(phase, tmp_path, s3_env)
     assert result.status != "succeeded"
     assert result.error_message is not None
     assert "query_rows cap exceeded: limit 1000, measured " in result.error_message
 
 
-def test_an_engine_cap_breach_is_reported_as_cap_exceeded(tmp_path: Path, s3_env: dict[str, str],
-                                                          prefix: str) -> None:
-    phase = SqlPhase.model_validate({
-        "name": "too-many", "query": "select range from range(1001)", "engine": {"max_rows": 1000},
-        "output": {"uri": f"{prefix}/never"}, "caps": FAST_CAPS,
-    })
+def test_an_engine_cap_breach_is_reported_as_cap_exceeded(tmp_path: Path, s3_env: dict[str, str], prefix: str) -> None:
+    phase = SqlPhase.model_validate(
+        {
+            "name": "too-many",
+            "query": "select range from range(1001)",
+            "engine": {"max_rows": 1000},
+            "output": {"uri": f"{prefix}/never"},
+            "caps": FAST_CAPS,
+        }
+    )
     result = _run(phase, tmp_path, s3_env)
     assert result.status == "cap_exceeded"
     assert result.breach is not None

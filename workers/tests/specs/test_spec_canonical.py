@@ -46,8 +46,10 @@ def test_key_order_and_yaml_style_do_not_change_the_hash() -> None:
 
 
 def test_spelling_out_a_default_does_not_change_the_hash() -> None:
-    explicit = variant("version: 1\n", "version: 1\npool: default\nretries: {max_attempts: 3, base_seconds: 10}\n"
-                       "heartbeat_tolerance_seconds: 900\n")
+    explicit = variant(
+        "version: 1\n",
+        "version: 1\npool: default\nretries: {max_attempts: 3, base_seconds: 10}\nheartbeat_tolerance_seconds: 900\n",
+    )
     assert spec_hash(valid(explicit)) == spec_hash(valid(BASE))
 
 
@@ -74,8 +76,12 @@ def test_the_canonical_form_is_sorted_compact_utf8_json_with_defaults() -> None:
     body = json.loads(text)
     assert text == json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert body == canonical_body(spec)
-    assert body["retries"] == {"base_seconds": 10.0, "jitter_seconds": 0.0, "max_attempts": 3,
-                               "max_backoff_seconds": 3600.0}
+    assert body["retries"] == {
+        "base_seconds": 10.0,
+        "jitter_seconds": 0.0,
+        "max_attempts": 3,
+        "max_backoff_seconds": 3600.0,
+    }
     assert body["phases"][2]["engine"]["max_rows"] == 10_000_000
     assert spec_hash(spec) == hashlib.sha256(text.encode("utf-8")).hexdigest()
 

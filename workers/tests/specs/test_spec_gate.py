@@ -43,8 +43,9 @@ def test_two_files_cannot_publish_the_same_version_with_different_bodies(tmp_pat
 
 def test_missing_paths_and_empty_folders_are_problems_not_passes(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    problems = [str(p).replace(str(tmp_path), "<dir>")
-                for p in validate_paths([tmp_path / "empty", tmp_path / "nope.yaml"])]
+    problems = [
+        str(p).replace(str(tmp_path), "<dir>") for p in validate_paths([tmp_path / "empty", tmp_path / "nope.yaml"])
+    ]
     assert problems == [
         "<dir>/empty: holds no *.yaml or *.yml spec files",
         "<dir>/nope.yaml: does not exist",

@@ -27,8 +27,11 @@ def test_every_violation_is_reported_with_its_path() -> None:
 
 def test_required_parameters_without_defaults_must_be_submitted() -> None:
     text = variant("  additionalProperties: false", "  required: [region]\n  additionalProperties: false")
-    text = variant("    limit: {type: integer, minimum: 1, default: 10}",
-                   "    limit: {type: integer, minimum: 1, default: 10}\n    region: {type: string}", text)
+    text = variant(
+        "    limit: {type: integer, minimum: 1, default: 10}",
+        "    limit: {type: integer, minimum: 1, default: 10}\n    region: {type: string}",
+        text,
+    )
     spec = valid(text)
     with pytest.raises(SpecError, match="'region' is a required property"):
         resolve_params(spec, {})

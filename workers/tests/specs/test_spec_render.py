@@ -47,30 +47,38 @@ def test_a_sql_phase_renders_to_a_python_phase_of_the_sql_entrypoint() -> None:
 
 
 def test_the_converter_keeps_caps_the_spec_set_and_the_name() -> None:
-    phase = SqlPhase.model_validate({
-        "name": "q", "query": "select 1", "output": {"uri": "s3://b/k"},
-        "caps": {"memory_bytes": 3 * 1024**3, "address_space_bytes": 8 * 1024**3, "wall_seconds": 1000},
-        "env": {"TZ": "UTC"},
-    })
+    phase = SqlPhase.model_validate(
+        {
+            "name": "q",
+            "query": "select 1",
+            "output": {"uri": "s3://b/k"},
+            "caps": {"memory_bytes": 3 * 1024**3, "address_space_bytes": 8 * 1024**3, "wall_seconds": 1000},
+            "env": {"TZ": "UTC"},
+        }
+    )
     python = to_python_phase(phase)
     assert (python.name, python.env, python.caps) == ("q", {"TZ": "UTC"}, phase.caps)
 
 
 def test_text_around_placeholders_and_literal_dollar_braces() -> None:
-    text = variant('argv: [echo, "${params.day}"]',
-                   'argv: [echo, "day=${params.day} limit=${params.limit} attempt ${run.attempt} $${HOME}"]')
+    text = variant(
+        'argv: [echo, "${params.day}"]',
+        'argv: [echo, "day=${params.day} limit=${params.limit} attempt ${run.attempt} $${HOME}"]',
+    )
     assert _render(text)[0].runtime.argv == ["echo", "day=2013-01-01 limit=10 attempt 2 ${HOME}"]  # type: ignore[union-attr]
 
 
 def test_run_keys_include_the_spec_identity() -> None:
-    text = variant('argv: [echo, "${params.day}"]',
-                   'argv: [echo, "${run.spec_name}", "${run.spec_version}", "${run.spec_hash}", "${run.bucket}"]')
+    text = variant(
+        'argv: [echo, "${params.day}"]',
+        'argv: [echo, "${run.spec_name}", "${run.spec_version}", "${run.spec_hash}", "${run.bucket}"]',
+    )
     spec = valid(text)
     assert _render(text)[0].runtime.argv == ["echo", "demo", "1", spec_hash(spec), "lake-bucket"]  # type: ignore[union-attr]
 
 
 def test_a_substituted_value_that_breaks_a_field_is_reported() -> None:
-    text = variant("uri: \"s3://lake/${run.workspace}/counts\"", "uri: \"${params.day}\"")
+    text = variant('uri: "s3://lake/${run.workspace}/counts"', 'uri: "${params.day}"')
     with pytest.raises(SpecError) as caught:
         _render(text)
     assert [str(p) for p in caught.value.problems] == [

@@ -33,115 +33,134 @@ def test_the_committed_specs_load(path: object) -> None:
     ("old", "new", "expected"),
     [
         pytest.param(
-            "caps: {memory_bytes: 1000000}", "caps: {memory_bytes: 0}",
+            "caps: {memory_bytes: 1000000}",
+            "caps: {memory_bytes: 0}",
             "specs/x.yaml: phases[1].caps.memory_bytes: must be > 0 (line 18)",
             id="bound",
         ),
         pytest.param(
-            "version: 1\n", "version: 1\nretires: {max_attempts: 2}\n",
+            "version: 1\n",
+            "version: 1\nretires: {max_attempts: 2}\n",
             "specs/x.yaml: unknown field 'retires'; did you mean 'retries'? (line 3)",
             id="unknown-top-level-field",
         ),
         pytest.param(
-            "caps: {memory_bytes: 1000000}", "caps: {memory_byte: 1000000}",
+            "caps: {memory_bytes: 1000000}",
+            "caps: {memory_byte: 1000000}",
             "specs/x.yaml: phases[1].caps: unknown field 'memory_byte'; did you mean 'memory_bytes'? (line 18)",
             id="unknown-nested-field",
         ),
         pytest.param(
-            "kind: shell", "kind: shel",
+            "kind: shell",
+            "kind: shel",
             "specs/x.yaml: phases[0].kind: unknown phase kind 'shel'; did you mean 'shell'? (line 12)",
             id="unknown-kind",
         ),
         pytest.param(
-            "    kind: shell\n", "",
+            "    kind: shell\n",
+            "",
             "specs/x.yaml: phases[0]: missing 'kind': say which kind of phase this is (python, shell or sql) (line 11)",
             id="missing-kind",
         ),
         pytest.param(
-            "    entrypoint: mypkg.jobs:transform\n", "",
+            "    entrypoint: mypkg.jobs:transform\n",
+            "",
             "specs/x.yaml: phases[1]: missing required field 'entrypoint' (line 14)",
             id="missing-field",
         ),
         pytest.param(
-            "name: demo", "name: Demo_Pipeline",
+            "name: demo",
+            "name: Demo_Pipeline",
             "specs/x.yaml: name: must be a slug: 1-63 lowercase letters, digits and '-', starting and ending with a "
             "letter or digit (e.g. 'flights-medallion') (line 1)",
             id="slug",
         ),
         pytest.param(
-            "version: 1", "version: 0",
+            "version: 1",
+            "version: 0",
             "specs/x.yaml: version: must be >= 1 (line 2)",
             id="version",
         ),
         pytest.param(
-            "version: 1", "version: one",
+            "version: 1",
+            "version: one",
             "specs/x.yaml: version: must be an integer, not 'one' (line 2)",
             id="type",
         ),
         pytest.param(
-            "workspace: analytics", "workspace: analytics\nlabels: {gpu: yes}",
+            "workspace: analytics",
+            "workspace: analytics\nlabels: {gpu: yes}",
             "specs/x.yaml: labels.gpu: must be a string, not True: quote it (YAML reads yes/no/on/off as booleans "
             "and bare numbers as numbers) (line 4)",
             id="yaml-boolean",
         ),
         pytest.param(
-            "argv: [echo, \"${params.day}\"]", "argv: echo hello",
+            'argv: [echo, "${params.day}"]',
+            "argv: echo hello",
             "specs/x.yaml: phases[0].argv: shell phases take an argv list, not a shell string (no shell parses it, "
             "so quoting and injection cannot go wrong); write e.g. ['tar', '-xf', 'in.tar'], or ['bash', '-c', "
             "'...'] if you really need shell syntax (line 13)",
             id="shell-string",
         ),
         pytest.param(
-            "name: publish", "name: extract",
+            "name: publish",
+            "name: extract",
             "specs/x.yaml: phases: phase name 'extract' is used by phases[0] and phases[2]; rename one (names key "
             "artifacts and events) (line 10)",
             id="duplicate-phase-name",
         ),
         pytest.param(
-            "counts\", format: delta}", "counts\", format: csv}",
+            'counts", format: delta}',
+            'counts", format: csv}',
             "specs/x.yaml: phases[2].output.format: 'csv' is not allowed; use one of 'delta', 'parquet' (line 25)",
             id="output-format",
         ),
         pytest.param(
-            "    argv: [echo, \"${params.day}\"]", "    argv: [echo, \"${params.dya}\"]",
+            '    argv: [echo, "${params.day}"]',
+            '    argv: [echo, "${params.dya}"]',
             "specs/x.yaml: phases[0].argv[1]: unknown parameter 'dya' in '${params.dya}'; did you mean 'day'? "
             "(line 13)",
             id="unknown-parameter",
         ),
         pytest.param(
-            "run: \"${run.id}\"", "run: \"${run.identifier}\"",
+            'run: "${run.id}"',
+            'run: "${run.identifier}"',
             "specs/x.yaml: phases[1].params.run: unknown run key 'identifier' in '${run.identifier}'; run keys are "
             "id, attempt, workspace, bucket, spec_name, spec_version, spec_hash (line 17)",
             id="unknown-run-key",
         ),
         pytest.param(
-            "where day = $day", "where day = '${params.day}'",
+            "where day = $day",
+            "where day = '${params.day}'",
             "specs/x.yaml: phases[2].query: '${params.day}' is not substituted in a query (values are never spliced "
             "into SQL): bind it with query_params, e.g. query_params: {x: '${params.day}'} and write $x in the query "
             "(line 23)",
             id="placeholder-in-sql",
         ),
         pytest.param(
-            "day: {type: string, default: \"2013-01-01\"}", "day: {type: string, default: 20130101}",
+            'day: {type: string, default: "2013-01-01"}',
+            "day: {type: string, default: 20130101}",
             "specs/x.yaml: params: the default of parameter 'day' does not match its own schema: 20130101 is not of "
             "type 'string' (line 4)",
             id="bad-param-default",
         ),
         pytest.param(
-            "day: {type: string,", "day: {type: text,",
+            "day: {type: string,",
+            "day: {type: text,",
             "specs/x.yaml: params: not a valid JSON Schema at properties/day/type: 'text' is not valid under any of "
             "the given schemas (line 4)",
             id="bad-params-schema",
         ),
         pytest.param(
-            "caps: {memory_bytes: 1000000}", "caps: {memory_bytes: 1000000}\n    inputs: [{name: a, uri: lake/a}]",
+            "caps: {memory_bytes: 1000000}",
+            "caps: {memory_bytes: 1000000}\n    inputs: [{name: a, uri: lake/a}]",
             "specs/x.yaml: phases[1].inputs[0].uri: 'lake/a' must be s3://<bucket>/<key>, file:///<absolute path> or "
             "/<absolute path> (line 19)",
             id="relative-uri",
         ),
         pytest.param(
-            "output: {uri: \"s3://lake/${run.workspace}/counts\", format: delta}",
-            "output: {uri: \"s3://lake/${run.workspace}/counts\", format: delta}\n    engine: {memory_limit_bytes: "
+            'output: {uri: "s3://lake/${run.workspace}/counts", format: delta}',
+            'output: {uri: "s3://lake/${run.workspace}/counts", format: delta}\n    engine: {memory_limit_bytes: '
             "4294967296}",
             "specs/x.yaml: phases[2]: engine.memory_limit_bytes (4294967296) must be below caps.memory_bytes "
             "(2147483648), or the executor kills the phase before DuckDB can report; lower it or raise "
@@ -173,7 +192,7 @@ def test_a_misspelt_field_is_both_unknown_and_missing() -> None:
 
 def test_a_typo_in_the_params_of_a_lakehouse_entrypoint_fails_the_gate() -> None:
     text = variant(
-        "    entrypoint: mypkg.jobs:transform\n    params: {limit: \"${params.limit}\", run: \"${run.id}\"}\n",
+        '    entrypoint: mypkg.jobs:transform\n    params: {limit: "${params.limit}", run: "${run.id}"}\n',
         "    entrypoint: controlroom.lakehouse.quality:run\n"
         "    params: {expectations: [{name: e1, querry: select true as ok}]}\n",
     )
@@ -184,8 +203,10 @@ def test_a_typo_in_the_params_of_a_lakehouse_entrypoint_fails_the_gate() -> None
 
 
 def test_a_phase_that_reads_what_a_later_phase_writes_is_refused() -> None:
-    text = variant("caps: {memory_bytes: 1000000}",
-                   "caps: {memory_bytes: 1000000}\n    inputs: [{name: c, uri: \"s3://lake/${run.workspace}/counts\"}]")
+    text = variant(
+        "caps: {memory_bytes: 1000000}",
+        'caps: {memory_bytes: 1000000}\n    inputs: [{name: c, uri: "s3://lake/${run.workspace}/counts"}]',
+    )
     assert problems(text) == [
         "specs/x.yaml: phases[1].inputs[0].uri: reads s3://lake/${run.workspace}/counts, which phases[2] (publish) "
         "writes later; move 'transform' after it (line 19)",
@@ -202,7 +223,7 @@ def test_a_phase_that_reads_what_a_later_phase_writes_is_refused() -> None:
             id="duplicate-top-level-key",
         ),
         pytest.param(
-            variant("    argv: [echo, \"${params.day}\"]\n", "    argv: [echo, a]\n    argv: [echo, b]\n"),
+            variant('    argv: [echo, "${params.day}"]\n', "    argv: [echo, a]\n    argv: [echo, b]\n"),
             "specs/x.yaml: phases[0]: duplicate key 'argv' (first at line 13); YAML would silently keep only the last "
             "one: remove or rename one of them (line 14)",
             id="duplicate-nested-key",
@@ -225,10 +246,12 @@ def test_a_phase_that_reads_what_a_later_phase_writes_is_refused() -> None:
             "one spec per file (remove the extra '---') (line 2, column 1)",
             id="two-documents",
         ),
-        pytest.param("", "specs/x.yaml: is empty; a spec is a mapping with name, version, workspace and phases",
-                     id="empty"),
-        pytest.param("- a\n- b\n", "specs/x.yaml: must be a mapping (name: ..., phases: ...), not a list",
-                     id="not-a-mapping"),
+        pytest.param(
+            "", "specs/x.yaml: is empty; a spec is a mapping with name, version, workspace and phases", id="empty"
+        ),
+        pytest.param(
+            "- a\n- b\n", "specs/x.yaml: must be a mapping (name: ..., phases: ...), not a list", id="not-a-mapping"
+        ),
         pytest.param(
             "name: a\nversion: 1\nworkspace: w\nphases: []\n",
             "specs/x.yaml: phases: must have at least 1 item (line 4)",
