@@ -1,10 +1,15 @@
 begin;
-select plan(1);
+select plan(2);
 
 select results_eq(
-    $$ select j.schedule, j.command from cron.job as j where j.jobname = 'controlroom_requeue_stale_runs' $$,
-    $$ values ('* * * * *'::text, 'select public.requeue_stale_runs()'::text) $$,
-    'pg_cron runs requeue_stale_runs every minute under one namespaced job'
+    $$ select j.schedule from cron.job as j where j.jobname = 'controlroom_requeue_stale_runs' $$,
+    $$ values ('* * * * *'::text) $$,
+    'pg_cron runs the requeue sweep every minute under one namespaced job'
+);
+select matches(
+    (select j.command from cron.job as j where j.jobname = 'controlroom_requeue_stale_runs'),
+    'private\.sweep_stale_runs\(pg_catalog\.now\(\), null, 1000\).*commit;',
+    'the job sweeps every workspace in bounded batches of 1000 leases, committing after each'
 );
 
 select * from finish();

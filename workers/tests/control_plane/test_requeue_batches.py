@@ -1,0 +1,48 @@
+"""pg_cron's requeue sweep works in bounded batches, one transaction each."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .conftest import connect, register_executor, submit_runs
+
+
+def test_the_cron_sweep_commits_one_bounded_batch_at_a_time(database_url: str, make_world: Any) -> None:
+    world = make_world()
+    total = 2_500
+    with connect(database_url) as conn:
+        submit_runs(conn, world, total)
+        executor = register_executor(conn, world)
+        with conn.transaction():
+            conn.execute(
+                "select set_config('role', 'controlroom_executor', true), set_config('request.jwt.claims', %s, true)",
+                [json.dumps(executor.claims)],
+            )
+            for _ in range(total // 100):
+                conn.execute(
+                    "select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id]
+                )
+        job = conn.execute(
+            "select command from cron.job where jobname = 'controlroom_requeue_stale_runs'"
+        ).fetchone()
+        assert job is not None
+        # Exactly what pg_cron runs every minute (it sweeps every workspace, ours included).
+        conn.execute(job["command"])
+        attempts = conn.execute(
+            """
+            select count(*) as lost, count(distinct a.xmin::text) as transactions
+            from public.run_attempts as a
+            where a.workspace_id = %s and a.status = 'lost'
+            """,
+            [world.workspace_id],
+        ).fetchone()
+        queued = conn.execute(
+            "select count(*) as n from public.runs where workspace_id = %s and status = 'queued' and attempt_count = 1",
+            [world.workspace_id],
+        ).fetchone()
+    assert attempts is not None
+    assert attempts["lost"] == total, "every stale lease was closed"
+    # At most 1,000 leases per transaction: 2,500 leases need at least three commits.
+    assert attempts["transactions"] >= 3, attempts
+    assert queued == {"n": total}
