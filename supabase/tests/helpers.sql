@@ -29,6 +29,8 @@
 -- arrangement and `-- TEST: <what>` each group of assertions. Every sweep is scoped to the test's
 -- own workspace (public.requeue_stale_runs(as_of, workspace_id)): pg_prove -j 2 and the Python
 -- tests share the database.
+-- The linter (sqlfluff) parses psql meta-commands, but only a select right after a `\gset` line: put DDL
+-- (create temporary table, create function pg_temp.…) before the scenario or after a select.
 
 create schema if not exists tests;
 comment on schema tests is 'pgTAP helpers of Lakehouse Control Room (installed by the test runner, not by migrations).';
