@@ -19,18 +19,19 @@
 --
 --     select * from finish();
 --     rollback;
--- A scenario helper (tests.queued_run, tests.claimed_attempt, tests.running_attempt,
--- tests.dead_lease) returns its ids as one record; `\gset` keeps them in psql variables, which
--- pg_prove supports because it runs each file through psql (`\gset zombie_` prefixes the names
--- when a test holds two scenarios). `:'lease'` is interpolated by psql as a quoted literal outside
--- quotes only: inside a dollar-quoted query (throws_ok, results_eq, lives_ok) pass the value with
--- format(... %L ..., :'lease'). A value that may be null cannot be kept by \gset (psql unsets the
--- variable): assert on it directly. Nothing is stashed in settings: `-- SETUP` marks the
--- arrangement and `-- TEST: <what>` each group of assertions. Every sweep is scoped to the test's
--- own workspace (public.requeue_stale_runs(as_of, workspace_id)): pg_prove -j 2 and the Python
--- tests share the database.
--- The linter (sqlfluff) parses psql meta-commands, but only a select right after a `\gset` line: put DDL
--- (create temporary table, create function pg_temp.…) before the scenario or after a select.
+--
+-- One pattern holds a scenario: a scenario helper (tests.queued_run, tests.claimed_attempt,
+-- tests.running_attempt, tests.dead_lease, tests.registered_artifact) returns its ids as one
+-- record, and `\gset` keeps them in psql variables (pg_prove runs each file through psql, so this
+-- works under `pg_prove -j 2`); `\gset zombie_` prefixes the names when a test holds two scenarios.
+-- psql replaces `:'lease'` by a quoted literal outside quotes only: inside a dollar-quoted query
+-- (throws_ok, results_eq, lives_ok) pass the value with format($$ ... %L ... $$, :'lease').
+-- A null value cannot be kept (\gset unsets the variable): assert on it directly.
+-- Nothing is stashed in settings. `-- SETUP` marks the arrangement and `-- TEST: <what>` each
+-- group of assertions. Every sweep is scoped to the test's own workspace
+-- (public.requeue_stale_runs(as_of, workspace_id)): pg_prove -j 2 and the Python tests share the
+-- database. The linter (sqlfluff) parses psql meta-commands, but only a select right after a
+-- `\gset` line: put DDL (create temporary table, create function pg_temp.…) before the scenario.
 
 create schema if not exists tests;
 comment on schema tests is 'pgTAP helpers of Lakehouse Control Room (installed by the test runner, not by migrations).';
@@ -518,6 +519,32 @@ $$;
 
 comment on function tests.dead_lease(boolean, uuid) is
 'After tests.seed(): an attempt claimed (and started, if asked) an hour ago whose lease went stale and was lost by a requeue of its workspace only; the run is queued again with backoff. Returns (run_id, executor_id, lease, attempt_id); the caller then acts as the executor.';
+
+create or replace function tests.registered_artifact()
+returns table (run_id uuid, executor_id uuid, lease uuid, attempt_id uuid, artifact_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+begin
+    select r.run_id, r.executor_id, r.lease, r.attempt_id
+    into registered_artifact.run_id, registered_artifact.executor_id, registered_artifact.lease,
+        registered_artifact.attempt_id
+    from tests.running_attempt() as r;
+    registered_artifact.artifact_id := (
+        public.register_artifact(
+            registered_artifact.lease, 'extract', 'out.csv',
+            pg_catalog.format(
+                's3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.workspace_id(), registered_artifact.run_id
+            ),
+            pg_catalog.repeat('a', 64), 100
+        ) ->> 'artifact_id'
+    )::uuid;
+    return next;
+end
+$$;
+
+comment on function tests.registered_artifact() is
+'After tests.seed(): a running attempt (tests.running_attempt) that registered extract/out.csv (sha256 ''a'' x 64, 100 bytes); returns (run_id, executor_id, lease, attempt_id, artifact_id). The caller then acts as the executor.';
 
 create or replace function tests.seed_activity()
 returns void
