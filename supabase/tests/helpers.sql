@@ -30,8 +30,9 @@
 -- Nothing is stashed in settings. `-- SETUP` marks the arrangement and `-- TEST: <what>` each
 -- group of assertions. Every sweep is scoped to the test's own workspace
 -- (public.requeue_stale_runs(as_of, workspace_id)): pg_prove -j 2 and the Python tests share the
--- database. The linter (sqlfluff) parses psql meta-commands, but only a select right after a
--- `\gset` line: put DDL (create temporary table, create function pg_temp.…) before the scenario.
+-- database. The linter (sqlfluff) reads consecutive `\gset` lines and the statement after them
+-- as one statement that may hold selects only: DDL (create temporary table, create function
+-- pg_temp.…) goes before the scenario or after a plain `select …;`.
 
 create schema if not exists tests;
 comment on schema tests is 'pgTAP helpers of Lakehouse Control Room (installed by the test runner, not by migrations).';
