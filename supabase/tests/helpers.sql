@@ -4,6 +4,35 @@
 -- Idempotent (create or replace) and self-contained: nothing is fetched at test time.
 -- Identities are set the way PostgREST sets them: a transaction-local role plus
 -- request.jwt.claims, so every helper must be called inside the test's transaction.
+--
+-- How a test file reads (one behaviour per file):
+--     begin;
+--     select plan(3);
+--
+--     -- SETUP
+--     select tests.seed();
+--     select * from tests.dead_lease() \gset
+--
+--     -- TEST: a start with a dead lease is rejected
+--     select is(public.start_run(:'lease') ->> 'code', 'PT409', '...');
+--     select throws_ok(format($$ select public.fail_run(%L, null, 'io') $$, :'lease'), ...);
+--
+--     select * from finish();
+--     rollback;
+--
+-- One pattern holds a scenario: a scenario helper (tests.queued_run, tests.claimed_attempt,
+-- tests.running_attempt, tests.dead_lease, tests.registered_artifact) returns its ids as one
+-- record, and `\gset` keeps them in psql variables (pg_prove runs each file through psql, so this
+-- works under `pg_prove -j 2`); `\gset zombie_` prefixes the names when a test holds two scenarios.
+-- psql replaces `:'lease'` by a quoted literal outside quotes only: inside a dollar-quoted query
+-- (throws_ok, results_eq, lives_ok) pass the value with format($$ ... %L ... $$, :'lease').
+-- A null value cannot be kept (\gset unsets the variable): assert on it directly.
+-- Nothing is stashed in settings. `-- SETUP` marks the arrangement and `-- TEST: <what>` each
+-- group of assertions. Every sweep is scoped to the test's own workspace
+-- (public.requeue_stale_runs(as_of, workspace_id)): pg_prove -j 2 and the Python tests share the
+-- database. The linter (sqlfluff) reads consecutive `\gset` lines and the statement after them
+-- as one statement that may hold selects only: DDL (create temporary table, create function
+-- pg_temp.…) goes before the scenario or after a plain `select …;`.
 
 create schema if not exists tests;
 comment on schema tests is 'pgTAP helpers of Lakehouse Control Room (installed by the test runner, not by migrations).';
@@ -384,6 +413,139 @@ as $$
 $$;
 
 comment on function tests.run(uuid) is 'A run (read as the superuser, whatever the current role).';
+
+-- Scenarios: each returns the ids a test needs as one record (keep it with `\gset`) ----------
+
+create or replace function tests.queued_run(
+    submitted_at timestamptz default null, workspace_id uuid default null, priority integer default 0
+)
+returns table (run_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+begin
+    queued_run.run_id := tests.submit_run(
+        coalesce(queued_run.workspace_id, tests.workspace_id()), 'etl',
+        queued_run.priority, queued_run.submitted_at
+    );
+    return next;
+end
+$$;
+
+comment on function tests.queued_run(timestamptz, uuid, integer) is
+'After tests.seed(): a run of etl@1 submitted at submitted_at (default now) in the workspace (default tests.workspace_id()); returns (run_id).';
+
+create or replace function tests.claimed_attempt(
+    claimed_at timestamptz default null, workspace_id uuid default null, by_executor uuid default null
+)
+returns table (run_id uuid, executor_id uuid, lease uuid, attempt_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_workspace uuid := coalesce(claimed_attempt.workspace_id, tests.workspace_id());
+    v_submitted uuid;
+begin
+    perform tests.reset_role();
+    -- Submitted an hour before an explicit claim time, so the run is due when it is claimed.
+    v_submitted := tests.submit_run(v_workspace, 'etl', 0, claimed_attempt.claimed_at - interval '1 hour');
+    if claimed_attempt.by_executor is null then
+        claimed_attempt.executor_id := tests.executor(v_workspace);
+    else
+        claimed_attempt.executor_id := claimed_attempt.by_executor;
+        perform tests.authenticate_as_executor(tests.pool(), v_workspace);
+    end if;
+    select c.run_id, c.lease_token into claimed_attempt.run_id, claimed_attempt.lease
+    from public.claim_runs(
+        executor_id => claimed_attempt.executor_id, max_runs => 1, as_of => claimed_attempt.claimed_at
+    ) as c;
+    if claimed_attempt.run_id is distinct from v_submitted then
+        raise exception 'the claim took run %, not the run just submitted (%)', claimed_attempt.run_id, v_submitted
+        using errcode = 'PT500', hint = 'Another run of the workspace was due first: arrange the scenario before it.';
+    end if;
+    claimed_attempt.attempt_id := (tests.attempt(claimed_attempt.lease)).id;
+    return next;
+end
+$$;
+
+comment on function tests.claimed_attempt(timestamptz, uuid, uuid) is
+'After tests.seed(): a run submitted and claimed at claimed_at (default now) by a new executor of the workspace (default tests.workspace_id()), or by the executor by_executor of that workspace; returns (run_id, executor_id, lease, attempt_id). The caller then acts as that executor.';
+
+create or replace function tests.running_attempt(
+    started_at timestamptz default null, workspace_id uuid default null, by_executor uuid default null
+)
+returns table (run_id uuid, executor_id uuid, lease uuid, attempt_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+begin
+    select c.run_id, c.executor_id, c.lease, c.attempt_id
+    into running_attempt.run_id, running_attempt.executor_id, running_attempt.lease, running_attempt.attempt_id
+    from tests.claimed_attempt(
+        running_attempt.started_at, running_attempt.workspace_id, running_attempt.by_executor
+    ) as c;
+    perform public.start_run(running_attempt.lease, running_attempt.started_at);
+    return next;
+end
+$$;
+
+comment on function tests.running_attempt(timestamptz, uuid, uuid) is
+'Like tests.claimed_attempt, then started at the same time: the attempt is running. The caller then acts as its executor.';
+
+create or replace function tests.dead_lease(started boolean default false, workspace_id uuid default null)
+returns table (run_id uuid, executor_id uuid, lease uuid, attempt_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_workspace uuid := coalesce(dead_lease.workspace_id, tests.workspace_id());
+    v_claimed_at timestamptz := pg_catalog.now() - interval '1 hour';
+begin
+    select c.run_id, c.executor_id, c.lease, c.attempt_id
+    into dead_lease.run_id, dead_lease.executor_id, dead_lease.lease, dead_lease.attempt_id
+    from tests.claimed_attempt(v_claimed_at, v_workspace) as c;
+    if dead_lease.started then
+        perform public.start_run(dead_lease.lease, v_claimed_at);
+    end if;
+    perform tests.reset_role();
+    perform public.requeue_stale_runs(null, v_workspace);
+    if (tests.attempt(dead_lease.lease)).status is distinct from 'lost' then
+        raise exception 'the stale attempt % was not lost by the requeue', dead_lease.attempt_id
+        using errcode = 'PT500', hint = 'The spec''s heartbeat tolerance must be shorter than an hour.';
+    end if;
+    perform tests.authenticate_as_executor(tests.pool(), v_workspace);
+    return next;
+end
+$$;
+
+comment on function tests.dead_lease(boolean, uuid) is
+'After tests.seed(): an attempt claimed (and started, if asked) an hour ago whose lease went stale and was lost by a requeue of its workspace only; the run is queued again with backoff. Returns (run_id, executor_id, lease, attempt_id); the caller then acts as the executor.';
+
+create or replace function tests.registered_artifact()
+returns table (run_id uuid, executor_id uuid, lease uuid, attempt_id uuid, artifact_id uuid)
+language plpgsql
+set search_path = ''
+as $$
+begin
+    select r.run_id, r.executor_id, r.lease, r.attempt_id
+    into registered_artifact.run_id, registered_artifact.executor_id, registered_artifact.lease,
+        registered_artifact.attempt_id
+    from tests.running_attempt() as r;
+    registered_artifact.artifact_id := (
+        public.register_artifact(
+            registered_artifact.lease, 'extract', 'out.csv',
+            pg_catalog.format(
+                's3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.workspace_id(), registered_artifact.run_id
+            ),
+            pg_catalog.repeat('a', 64), 100
+        ) ->> 'artifact_id'
+    )::uuid;
+    return next;
+end
+$$;
+
+comment on function tests.registered_artifact() is
+'After tests.seed(): a running attempt (tests.running_attempt) that registered extract/out.csv (sha256 ''a'' x 64, 100 bytes); returns (run_id, executor_id, lease, attempt_id, artifact_id). The caller then acts as the executor.';
 
 create or replace function tests.seed_activity()
 returns void

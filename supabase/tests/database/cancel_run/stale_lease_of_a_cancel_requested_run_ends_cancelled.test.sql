@@ -1,15 +1,16 @@
 begin;
 select plan(1);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '2 hours')::text, true);
-select tests.claim(tests.executor(tests.workspace_id()), now() - interval '1 hour');
+select * from tests.claimed_attempt(now() - interval '1 hour') \gset
 select tests.authenticate_as('operator');
-select public.cancel_run(current_setting('t.run')::uuid);
+select public.cancel_run(:'run_id');
 select tests.reset_role();
-select public.requeue_stale_runs();
+select public.requeue_stale_runs(null, tests.workspace_id());
 
-select is((tests.run(current_setting('t.run')::uuid)).status, 'cancelled', 'the run is cancelled, not requeued');
+-- TEST: the sweep ends the cancel-requested run as cancelled
+select is((tests.run(:'run_id')).status, 'cancelled', 'the run is cancelled, not requeued');
 
 select * from finish();
 rollback;

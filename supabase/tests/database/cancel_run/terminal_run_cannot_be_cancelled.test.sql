@@ -1,15 +1,15 @@
 begin;
 select plan(1);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl')::text, true);
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()))::text, true);
-select public.start_run(current_setting('t.lease')::uuid);
-select public.complete_run(current_setting('t.lease')::uuid);
+select * from tests.running_attempt() \gset
+select public.complete_run(:'lease');
 select tests.authenticate_as('operator');
 
+-- TEST: a succeeded run cannot be cancelled
 select throws_ok(
-    $$ select public.cancel_run(current_setting('t.run')::uuid) $$,
+    format($$ select public.cancel_run(%L) $$, :'run_id'),
     'PT422', null, 'a succeeded run cannot be cancelled'
 );
 

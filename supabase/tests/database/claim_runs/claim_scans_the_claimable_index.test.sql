@@ -1,6 +1,7 @@
 begin;
 select plan(1);
 
+-- SETUP
 -- The claim's locking scan, as claim_runs runs it, must walk the partial index of queued runs
 -- in claim order (pool, score desc, created_at, id) rather than scan or sort the table.
 select tests.seed();
@@ -18,6 +19,7 @@ cross join generate_series(1, 5000) as g (n)
 where s.workspace_id = tests.workspace_id();
 analyze public.runs;
 
+-- TEST: the claim query is an ordered index scan
 select ok(
     (
         select pg_catalog.string_agg(p.line, E'\n') ~ 'Index Scan using runs_claimable_idx'

@@ -1,14 +1,16 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed();
 select tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '3 minutes');
 select tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '2 minutes');
 select tests.submit_run(tests.workspace_id(), 'etl', 7, now() - interval '1 minute');
-select set_config('t.executor', tests.executor(tests.workspace_id())::text, true);
+select tests.executor(tests.workspace_id()) as executor_id \gset
 
+-- TEST: the highest priority first, then the oldest, and exactly those are claimed
 select results_eq(
-    $$ select c.priority, c.attempt_no from public.claim_runs(current_setting('t.executor')::uuid, 2) as c $$,
+    format($$ select c.priority, c.attempt_no from public.claim_runs(%L, 2) as c $$, :'executor_id'),
     $$ values (7, 1), (0, 1) $$,
     'the highest priority first, then the oldest'
 );

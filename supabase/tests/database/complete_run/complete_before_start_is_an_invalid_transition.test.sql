@@ -1,12 +1,13 @@
 begin;
 select plan(1);
 
+-- SETUP
 select tests.seed();
-select tests.submit_run(tests.workspace_id(), 'etl');
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()))::text, true);
+select * from tests.claimed_attempt() \gset
 
+-- TEST: a claimed attempt cannot complete before it starts
 select throws_ok(
-    $$ select public.complete_run(current_setting('t.lease')::uuid) $$,
+    format($$ select public.complete_run(%L) $$, :'lease'),
     'PT422', null, 'a claimed attempt must be started before it completes'
 );
 

@@ -1,12 +1,13 @@
 begin;
 select plan(1);
 
+-- SETUP
 select tests.seed();
-select tests.submit_run(tests.workspace_id(), 'etl');
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()))::text, true);
+select * from tests.claimed_attempt() \gset
 
+-- TEST: there is nothing to confirm without a cancellation request
 select throws_ok(
-    $$ select public.confirm_cancel(current_setting('t.lease')::uuid) $$,
+    format($$ select public.confirm_cancel(%L) $$, :'lease'),
     'PT422', null, 'nothing to confirm without a cancellation request'
 );
 

@@ -1,20 +1,21 @@
 begin;
 select plan(3);
 
+-- SETUP
 select tests.seed();
-select tests.submit_run(tests.workspace_id(), 'etl');
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()))::text, true);
+select * from tests.claimed_attempt() \gset
 
+-- TEST: malformed failure reports are rejected
 select throws_ok(
-    $$ select public.fail_run(current_setting('t.lease')::uuid, null, 'io') $$,
+    format($$ select public.fail_run(%L, null, 'io') $$, :'lease'),
     '22023', null, 'retryable is required'
 );
 select throws_ok(
-    $$ select public.fail_run(current_setting('t.lease')::uuid, true, 'has spaces') $$,
+    format($$ select public.fail_run(%L, true, 'has spaces') $$, :'lease'),
     '22023', null, 'error_class is a stable token'
 );
 select throws_ok(
-    $$ select public.fail_run(current_setting('t.lease')::uuid, true, 'io', repeat('x', 10001)) $$,
+    format($$ select public.fail_run(%L, true, 'io', repeat('x', 10001)) $$, :'lease'),
     '22023', null, 'the message is bounded'
 );
 

@@ -1,20 +1,20 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed('{"retries": {"max_attempts": 2}}');
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '1 day')::text, true);
-select set_config('t.executor', tests.executor(tests.workspace_id())::text, true);
-select set_config('t.lease', tests.claim(current_setting('t.executor')::uuid, now() - interval '1 hour')::text, true);
-select public.fail_run(current_setting('t.lease')::uuid, true, 'io', 'first', now() - interval '1 hour');
-select set_config('t.lease', tests.claim(current_setting('t.executor')::uuid)::text, true);
+select * from tests.claimed_attempt(now() - interval '1 hour') \gset
+select public.fail_run(:'lease', true, 'io', 'first', now() - interval '1 hour');
+select tests.claim(:'executor_id') as last_lease \gset
 
+-- TEST: the last allowed attempt fails the run, and says why
 select is(
-    (select public.fail_run(current_setting('t.lease')::uuid, true, 'io', 'second') ->> 'run_status'),
+    (select public.fail_run(:'last_lease', true, 'io', 'second') ->> 'run_status'),
     'failed', 'the last allowed attempt fails the run even if retryable'
 );
 select tests.reset_role();
 select is(
-    (tests.run(current_setting('t.run')::uuid)).status_reason,
+    (tests.run(:'run_id')).status_reason,
     'retries exhausted: attempt 2 of 2 failed (io)',
     'the reason says the retries are exhausted'
 );

@@ -1,20 +1,18 @@
 begin;
 select plan(3);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '2 hours')::text, true);
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()), now() - interval '1 hour')::text, true);
-select tests.reset_role();
-select public.requeue_stale_runs();
-select tests.authenticate_as_executor(tests.pool(), tests.workspace_id());
+select * from tests.dead_lease() \gset
 
+-- TEST: a fail with the dead lease is rejected and changes nothing
 select is(
-    (select public.fail_run(current_setting('t.lease')::uuid, true, 'io') ->> 'code'),
+    (select public.fail_run(:'lease', true, 'io') ->> 'code'),
     'PT409', 'a fail with a dead lease is rejected'
 );
 select tests.reset_role();
-select is((tests.run(current_setting('t.run')::uuid)).attempt_count, 1, 'the run is unchanged');
-select is((tests.run(current_setting('t.run')::uuid)).status, 'queued', 'and still queued');
+select is((tests.run(:'run_id')).attempt_count, 1, 'the run is unchanged');
+select is((tests.run(:'run_id')).status, 'queued', 'and still queued');
 
 select * from finish();
 rollback;

@@ -1,24 +1,29 @@
 begin;
 select plan(3);
 
+-- SETUP
 select tests.seed();
-select set_config('t.executor', tests.executor()::text, true);
+select tests.executor() as executor_id \gset
 
+-- TEST: leases must be an array of at most 1000 uuid strings
 select throws_ok(
-    $$ select * from public.heartbeat(current_setting('t.executor')::uuid, '{"a": 1}') $$,
+    format($$ select * from public.heartbeat(%L, '{"a": 1}') $$, :'executor_id'),
     '22023', null, 'leases must be an array'
 );
 select throws_ok(
-    $$ select * from public.heartbeat(current_setting('t.executor')::uuid, '["not-a-uuid"]') $$,
+    format($$ select * from public.heartbeat(%L, '["not-a-uuid"]') $$, :'executor_id'),
     '22023', null, 'leases are uuid strings'
 );
 select throws_ok(
-    $$
-    select * from public.heartbeat(
-        current_setting('t.executor')::uuid,
-        (select jsonb_agg(gen_random_uuid()) from generate_series(1, 1001))
-    )
-    $$,
+    format(
+        $$
+        select * from public.heartbeat(
+            %L,
+            (select jsonb_agg(gen_random_uuid()) from generate_series(1, 1001))
+        )
+        $$,
+        :'executor_id'
+    ),
     'PT413', null, 'at most 1000 leases per heartbeat'
 );
 

@@ -1,6 +1,7 @@
 begin;
 select plan(1);
 
+-- TEST: writes go through RPCs only
 select is_empty(
     $$
     select r.rolname || ' ' || priv.name || ' ' || c.relname

@@ -1,6 +1,7 @@
 begin;
 select plan(2);
 
+-- TEST: the batched lease calls plan index lookups only
 -- Their plans are cached per pooled connection, often first made while the queue tables are
 -- nearly empty: without this setting they keep sequential scans as the tables grow.
 select ok(

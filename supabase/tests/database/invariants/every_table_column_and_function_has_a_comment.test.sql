@@ -1,6 +1,7 @@
 begin;
 select plan(3);
 
+-- TEST: every table and view has a comment
 select is_empty(
     $$
     select c.relname
@@ -12,6 +13,7 @@ select is_empty(
     'every public table and view has a comment'
 );
 
+-- TEST: every column has a comment
 select is_empty(
     $$
     select c.relname || '.' || a.attname
@@ -24,6 +26,7 @@ select is_empty(
     'every column of public tables and views has a comment'
 );
 
+-- TEST: every function has a comment
 select is_empty(
     $$
     select p.oid::regprocedure::text

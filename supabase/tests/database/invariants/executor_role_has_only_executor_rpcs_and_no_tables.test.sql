@@ -1,6 +1,7 @@
 begin;
 select plan(3);
 
+-- TEST: the executor role has no table privileges
 select is_empty(
     $$
     select c.relname
@@ -18,6 +19,7 @@ select is_empty(
     'the executor role has no table or view privileges'
 );
 
+-- TEST: the executor role executes exactly the executor RPCs
 select set_eq(
     $$
     select n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
@@ -42,6 +44,7 @@ select set_eq(
     'the executor role executes the executor RPCs and the health probe, nothing else'
 );
 
+-- TEST: the executor role cannot log in and is granted to the API's authenticator
 select ok(
     pg_has_role('authenticator', 'controlroom_executor', 'member')
     and not (select r.rolcanlogin from pg_catalog.pg_roles as r where r.rolname = 'controlroom_executor'),

@@ -1,6 +1,7 @@
 begin;
 select plan(2);
 
+-- TEST: anon executes only the allow-listed functions
 select set_eq(
     $$ select * from tests.functions_executable_by_anon('public') $$,
     array['public.schema_version()'],

@@ -1,6 +1,7 @@
 begin;
 select plan(2);
 
+-- TEST: pg_cron sweeps every workspace every minute
 select results_eq(
     $$ select j.schedule from cron.job as j where j.jobname = 'controlroom_requeue_stale_runs' $$,
     $$ values ('* * * * *'::text) $$,

@@ -1,7 +1,10 @@
 begin;
 select plan(5);
 
+-- SETUP
 select tests.seed();
+
+-- TEST: invalid specs are refused
 select tests.authenticate_as('admin');
 select throws_ok(
     $$ select public.publish_spec(tests.workspace_id(), 'x', '1', '{"retries": {"max_attempts": "three"}}') $$,
@@ -15,6 +18,8 @@ select throws_ok(
     $$ select public.publish_spec(tests.workspace_id(), 'bad name', '1', '{}') $$,
     '22023', null, 'names are tokens'
 );
+
+-- TEST: operators and executors do not publish
 select tests.authenticate_as('operator');
 select throws_ok(
     $$ select public.publish_spec(tests.workspace_id(), 'x', '1', '{}') $$,

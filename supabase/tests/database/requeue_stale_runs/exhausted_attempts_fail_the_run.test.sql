@@ -1,14 +1,15 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed('{"retries": {"max_attempts": 1}}');
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '2 hours')::text, true);
-select tests.claim(tests.executor(tests.workspace_id()), now() - interval '1 hour');
+select * from tests.claimed_attempt(now() - interval '1 hour') \gset
 select tests.reset_role();
 
-select is((public.requeue_stale_runs() ->> 'failed')::integer, 1, 'the run with no attempts left is failed');
+-- TEST: a stale run with no attempts left is failed, and is terminal
+select is((public.requeue_stale_runs(null, tests.workspace_id()) ->> 'failed')::integer, 1, 'the run with no attempts left is failed');
 select results_eq(
-    $$ select r.status, r.finished_at from public.runs as r where r.id = current_setting('t.run')::uuid $$,
+    format($$ select r.status, r.finished_at from public.runs as r where r.id = %L $$, :'run_id'),
     $$ values ('failed'::text, now()) $$,
     'it is terminal'
 );

@@ -1,14 +1,15 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl', 0, now() - interval '2 hours')::text, true);
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()), now() - interval '14 minutes')::text, true);
+select * from tests.claimed_attempt(now() - interval '14 minutes') \gset
 select tests.reset_role();
-select public.requeue_stale_runs();
+select public.requeue_stale_runs(null, tests.workspace_id());
 
-select is((tests.run(current_setting('t.run')::uuid)).status, 'claimed', 'a lease within its tolerance is kept');
-select is((tests.attempt(current_setting('t.lease')::uuid)).status, 'claimed', 'its attempt stays live');
+-- TEST: a lease within its tolerance survives the sweep
+select is((tests.run(:'run_id')).status, 'claimed', 'a lease within its tolerance is kept');
+select is((tests.attempt(:'lease')).status, 'claimed', 'its attempt stays live');
 
 select * from finish();
 rollback;

@@ -1,32 +1,32 @@
 begin;
 select plan(8);
 
+-- SETUP
 select tests.seed();
 select tests.seed_activity();
-
 -- One record in each workspace, registered by its running attempt (leases read as the superuser).
 select
-    set_config('t.lease', a.lease_token::text, true) as lease,
-    set_config('t.run', a.run_id::text, true) as run
-from public.run_attempts as a where a.workspace_id = tests.workspace_id();
+    a.lease_token as lease,
+    a.run_id
+from public.run_attempts as a where a.workspace_id = tests.workspace_id() \gset
 select
-    set_config('t.other_lease', a.lease_token::text, true) as lease,
-    set_config('t.other_run', a.run_id::text, true) as run
-from public.run_attempts as a where a.workspace_id = tests.other_workspace_id();
-
+    a.lease_token as other_lease,
+    a.run_id as other_run_id
+from public.run_attempts as a where a.workspace_id = tests.other_workspace_id() \gset
 select tests.authenticate_as_executor(tests.pool(), tests.workspace_id());
 select public.register_artifact(
-    current_setting('t.lease')::uuid, 'extract', 'out.csv',
-    format('s3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.workspace_id(), current_setting('t.run')),
+    :'lease', 'extract', 'out.csv',
+    format('s3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.workspace_id(), :'run_id'),
     repeat('a', 64), 1
 );
 select tests.authenticate_as_executor(tests.pool(), tests.other_workspace_id());
 select public.register_artifact(
-    current_setting('t.other_lease')::uuid, 'extract', 'out.csv',
-    format('s3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.other_workspace_id(), current_setting('t.other_run')),
+    :'other_lease', 'extract', 'out.csv',
+    format('s3://controlroom-artifacts/%s/%s/1/extract/out.csv', tests.other_workspace_id(), :'other_run_id'),
     repeat('b', 64), 1
 );
 
+-- TEST: anon and executors cannot read artifacts
 select tests.clear_authentication();
 select throws_ok(
     $$ select count(*)::integer from public.artifacts where workspace_id = tests.workspace_id() $$,
@@ -41,6 +41,7 @@ select throws_ok(
     'an executor cannot read artifacts directly'
 );
 
+-- TEST: users see the artifacts of their own workspaces only
 select tests.authenticate_as('outsider');
 select is(
     (select count(*)::integer from public.artifacts where artifacts.workspace_id = tests.workspace_id()), 0,
@@ -58,6 +59,7 @@ select is((select count(*)::integer from public.artifacts where artifacts.worksp
 select tests.authenticate_as('operator');
 select is((select count(*)::integer from public.artifacts where artifacts.workspace_id = tests.workspace_id()), 1, 'an operator sees the workspace''s artifacts');
 
+-- TEST: the service role sees every workspace's artifacts
 select tests.authenticate_as_service_role();
 select is(
     (select count(*)::integer from public.artifacts where artifacts.workspace_id in (tests.workspace_id(), tests.other_workspace_id())), 2,

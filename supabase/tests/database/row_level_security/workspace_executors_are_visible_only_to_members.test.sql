@@ -1,9 +1,11 @@
 begin;
 select plan(8);
 
+-- SETUP
 select tests.seed();
 select tests.seed_activity();
 
+-- TEST: anon and executors cannot read executors
 select tests.clear_authentication();
 select throws_ok(
     $$ select count(*)::integer from public.executors where workspace_id = tests.workspace_id() $$,
@@ -18,6 +20,7 @@ select throws_ok(
     'an executor cannot read executors directly'
 );
 
+-- TEST: users see the executors of their own workspaces only
 select tests.authenticate_as('outsider');
 select is(
     (select count(*)::integer from public.executors where executors.workspace_id = tests.workspace_id()), 0,
@@ -35,6 +38,7 @@ select is((select count(*)::integer from public.executors where executors.worksp
 select tests.authenticate_as('operator');
 select is((select count(*)::integer from public.executors where executors.workspace_id = tests.workspace_id()), 1, 'an operator sees the workspace''s executors');
 
+-- TEST: the service role sees every workspace's executors
 select tests.authenticate_as_service_role();
 select is((select count(*)::integer from public.executors where executors.workspace_id = tests.workspace_id()) + (select count(*)::integer from public.executors where executors.workspace_id = tests.other_workspace_id()), 2, 'the service role sees every workspace''s executors');
 

@@ -1,9 +1,11 @@
 begin;
 select plan(8);
 
+-- SETUP
 select tests.seed();
 select tests.seed_activity();
 
+-- TEST: anon and executors cannot read workspaces
 select tests.clear_authentication();
 select throws_ok(
     $$ select count(*)::integer from public.workspaces where id = tests.workspace_id() $$,
@@ -18,6 +20,7 @@ select throws_ok(
     'an executor cannot read workspaces directly'
 );
 
+-- TEST: users see only the workspaces they are members of
 select tests.authenticate_as('outsider');
 select is(
     (select count(*)::integer from public.workspaces where workspaces.id = tests.workspace_id()), 0,
@@ -35,6 +38,7 @@ select is((select count(*)::integer from public.workspaces where workspaces.id =
 select tests.authenticate_as('operator');
 select is((select count(*)::integer from public.workspaces where workspaces.id = tests.workspace_id()), 1, 'an operator sees the workspace''s workspaces');
 
+-- TEST: the service role sees every workspace
 select tests.authenticate_as_service_role();
 select is((select count(*)::integer from public.workspaces where workspaces.id = tests.workspace_id()) + (select count(*)::integer from public.workspaces where workspaces.id = tests.other_workspace_id()), 2, 'the service role sees every workspace''s workspaces');
 

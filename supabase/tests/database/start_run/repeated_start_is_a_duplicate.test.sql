@@ -1,18 +1,18 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl')::text, true);
-select set_config('t.lease', tests.claim(tests.executor(tests.workspace_id()))::text, true);
-select public.start_run(current_setting('t.lease')::uuid);
+select * from tests.running_attempt() \gset
 
+-- TEST: a second start is a duplicate that changes nothing
 select is(
-    (select public.start_run(current_setting('t.lease')::uuid) ->> 'outcome'),
+    (select public.start_run(:'lease') ->> 'outcome'),
     'duplicate', 'a second start says duplicate'
 );
 select tests.reset_role();
 select is(
-    (select count(*)::integer from public.run_transitions where run_transitions.run_id = current_setting('t.run')::uuid),
+    (select count(*)::integer from public.run_transitions where run_transitions.run_id = :'run_id'),
     3, 'and changes nothing (submitted, claimed, running)'
 );
 

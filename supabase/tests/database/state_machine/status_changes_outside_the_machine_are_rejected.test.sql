@@ -1,19 +1,21 @@
 begin;
 select plan(3);
 
+-- SETUP
 select tests.seed();
-select set_config('t.run', tests.submit_run(tests.workspace_id(), 'etl')::text, true);
+select * from tests.queued_run() \gset
 
+-- TEST: status changes follow the state machine, even for the owner
 select throws_ok(
-    $$ update public.runs set status = 'succeeded', finished_at = now() where id = current_setting('t.run')::uuid $$,
+    format($$ update public.runs set status = 'succeeded', finished_at = now() where id = %L $$, :'run_id'),
     'PT422', null, 'queued -> succeeded is refused, even for the owner'
 );
 select lives_ok(
-    $$ select private.transition_run(current_setting('t.run')::uuid, 'cancelled', 'service_role', 'test', now()) $$,
+    format($$ select private.transition_run(%L, 'cancelled', 'service_role', 'test', now()) $$, :'run_id'),
     'queued -> cancelled is allowed'
 );
 select throws_ok(
-    $$ select private.transition_run(current_setting('t.run')::uuid, 'queued', 'service_role', 'test', now()) $$,
+    format($$ select private.transition_run(%L, 'queued', 'service_role', 'test', now()) $$, :'run_id'),
     'PT422', null, 'a terminal run never changes'
 );
 

@@ -1,9 +1,11 @@
 begin;
 select plan(5);
 
+-- SETUP
 select tests.seed();
 select tests.authenticate_as('operator');
 
+-- TEST: params, priority, the spec reference and the idempotency key are checked
 select throws_ok(
     $$ select public.submit_run(tests.workspace_id(), 'etl', params => '[1, 2]') $$,
     '22023', 'params must be a JSON object', 'params must be an object'

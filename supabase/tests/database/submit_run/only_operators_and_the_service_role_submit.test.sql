@@ -1,8 +1,10 @@
 begin;
 select plan(6);
 
+-- SETUP
 select tests.seed();
 
+-- TEST: anon, executors, viewers and outsiders cannot submit
 select tests.clear_authentication();
 select throws_ok(
     $$ select public.submit_run(tests.workspace_id(), 'etl') $$,
@@ -27,6 +29,7 @@ select throws_ok(
     '42501', 'only operators, admins and owners of the workspace submit runs', 'an unrelated user cannot submit'
 );
 
+-- TEST: the service role and owners submit
 select tests.authenticate_as_service_role();
 select is(
     (select r.status_changed_by from public.submit_run(tests.workspace_id(), 'etl') as r),

@@ -1,18 +1,16 @@
 begin;
 select plan(2);
 
+-- SETUP
 select tests.seed();
 select tests.authenticate_as('operator');
+select r.id as first_run_id
+from public.submit_run(tests.workspace_id(), 'etl', idempotency_key => 'nightly-2026-11-26') as r \gset
 
-select set_config(
-    't.first',
-    (select r.id from public.submit_run(tests.workspace_id(), 'etl', idempotency_key => 'nightly-2026-11-26') as r)::text,
-    true
-);
-
+-- TEST: a second submit with the same key returns the first run, and creates none
 select is(
     (select r.id from public.submit_run(tests.workspace_id(), 'etl', idempotency_key => 'nightly-2026-11-26') as r),
-    current_setting('t.first')::uuid,
+    :'first_run_id'::uuid,
     'a second submit with the same key returns the first run'
 );
 
