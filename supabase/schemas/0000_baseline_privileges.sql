@@ -10,11 +10,11 @@ comment on schema private is
 
 revoke all on schema private from public;
 
--- Default-deny EXECUTE on functions created from now on by the migration owner, in every schema.
+-- Default-deny EXECUTE on functions created from now on by the owner (postgres), in every schema.
 alter default privileges revoke execute on functions from public;
 alter default privileges in schema public revoke execute on functions from anon, authenticated;
 
--- Default-deny table privileges for API roles: each table's migration grants what it needs.
+-- Default-deny table privileges for API roles: each table's file grants what it needs.
 alter default privileges in schema public revoke all on tables from anon, authenticated;
 alter default privileges in schema public revoke all on sequences from anon, authenticated;
 

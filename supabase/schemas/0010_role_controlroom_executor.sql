@@ -1,8 +1,8 @@
 -- Why: executors (stateless workers) must reach the control plane with the least privilege
 -- that lets them work: a role of their own, used through PostgREST like `authenticated`, that
--- can call the executor RPCs (granted by the RPC migrations) and read no table directly.
+-- can call the executor RPCs (granted next to each RPC) and read no table directly.
 -- Roles are cluster-wide, like extensions: a second database of the same cluster (or a hosted
--- project that pre-creates the role) must not make this migration fail, hence the guard.
+-- project that pre-creates the role) must not make this fail, hence the guard.
 
 do $role$
 begin

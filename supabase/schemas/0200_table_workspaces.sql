@@ -3,6 +3,8 @@
 -- (runs, attempts, the append-only transition audit and event stream) and who does the work
 -- (executors). Every invariant is a named constraint so a violation names itself. Nothing but
 -- the RPC functions writes these tables: API roles get SELECT (filtered by RLS) and nothing else.
+--
+-- Workspaces are the tenants: specs, runs, events and executors belong to exactly one.
 
 create table public.workspaces (
     id uuid not null default pg_catalog.gen_random_uuid(),
@@ -28,6 +30,7 @@ comment on column public.workspaces.name is 'Display name.';
 comment on column public.workspaces.created_by is 'The user who created the workspace (null when created by the service role).';
 comment on column public.workspaces.created_at is 'When the workspace was created.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.workspaces enable row level security;
 
 revoke all on table public.workspaces from public, anon, authenticated, service_role, controlroom_executor;

@@ -1,4 +1,5 @@
--- Who belongs to a workspace, with which role; the access helpers (0110) read it.
+-- Why: who belongs to a workspace, with which role. The access helpers (0110) read it for RLS and
+-- for the role checks of the RPCs.
 
 create table public.workspace_members (
     workspace_id uuid not null,
@@ -22,6 +23,7 @@ comment on column public.workspace_members.user_id is 'The member (auth.users.id
 comment on column public.workspace_members.role is 'owner | admin | operator | viewer; each includes the rights of the ones after it.';
 comment on column public.workspace_members.created_at is 'When the membership was granted.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.workspace_members enable row level security;
 
 revoke all on table public.workspace_members from public, anon, authenticated, service_role, controlroom_executor;

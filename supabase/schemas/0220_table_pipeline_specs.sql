@@ -1,4 +1,5 @@
--- Published, immutable spec versions; settings are generated from the body (helpers in 0100).
+-- Why: what to run. Published versions are immutable and content-addressed (spec_hash); their
+-- settings are generated columns, computed by the helpers of 0100, so spec_hash describes behaviour.
 
 create table public.pipeline_specs (
     id uuid not null default pg_catalog.gen_random_uuid(),
@@ -77,6 +78,7 @@ comment on column public.pipeline_specs.max_run_duration is 'Maximum time from f
 comment on column public.pipeline_specs.published_by is 'The user who published this version (null for the service role).';
 comment on column public.pipeline_specs.published_at is 'When this version was published.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.pipeline_specs enable row level security;
 
 revoke all on table public.pipeline_specs from public, anon, authenticated, service_role, controlroom_executor;
@@ -86,6 +88,7 @@ create policy pipeline_specs_select_members on public.pipeline_specs
 for select to authenticated
 using (workspace_id in (select private.member_workspace_ids((select auth.uid()), 'viewer')));
 
+-- Immutable: a published version is never changed or removed, except by the purge functions (0340).
 create trigger pipeline_specs_immutable
 before update or delete on public.pipeline_specs
 for each statement execute function private.reject_table_change(

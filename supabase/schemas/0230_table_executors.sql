@@ -1,4 +1,5 @@
--- The executor registry (register_executor writes it).
+-- Why: who does the work. register_executor (0510) writes it; claim_runs and heartbeat check that
+-- the caller's credential is the one that registered the executor.
 
 create table public.executors (
     id uuid not null default pg_catalog.gen_random_uuid(),
@@ -36,6 +37,7 @@ comment on column public.executors.status is 'active | draining | stopped.';
 comment on column public.executors.registered_at is 'When it registered.';
 comment on column public.executors.last_seen_at is 'Last claim or heartbeat.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.executors enable row level security;
 
 revoke all on table public.executors from public, anon, authenticated, service_role, controlroom_executor;

@@ -1,5 +1,6 @@
--- Runs: status and bookkeeping change only through the transition layer
--- (0300_trigger_runs_state_machine.sql), which audits every change in run_transitions.
+-- Why: what was asked. Definition columns never change after insert; status and bookkeeping change
+-- only through the transition layer (0300_trigger_runs_state_machine.sql), which audits every change
+-- in run_transitions. Invariants are named constraints, so a violation names itself.
 
 create table public.runs (
     id uuid not null default pg_catalog.gen_random_uuid(),
@@ -104,6 +105,7 @@ comment on column public.runs.status_changed_by is 'Actor of the latest transiti
 comment on column public.runs.status_reason is 'Reason of the latest transition.';
 comment on column public.runs.updated_at is 'Last change of any bookkeeping column.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.runs enable row level security;
 
 revoke all on table public.runs from public, anon, authenticated, service_role, controlroom_executor;

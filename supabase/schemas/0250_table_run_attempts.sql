@@ -1,4 +1,5 @@
--- One row per claim; the lease token fences every executor write (docs/architecture.md).
+-- Why: one row per claim. Its lease token fences every executor write: once the attempt is closed,
+-- the token is dead (0310_trigger_run_attempts.sql keeps closed attempts final).
 
 create table public.run_attempts (
     id uuid not null default pg_catalog.gen_random_uuid(),
@@ -77,6 +78,7 @@ comment on column public.run_attempts.retry_delay is 'Backoff chosen after this 
 comment on column public.run_attempts.retry_jitter is 'Random extra delay added to retry_delay, in [0, spec backoff_jitter].';
 comment on column public.run_attempts.result is 'Result summary reported by complete_run (JSON object).';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.run_attempts enable row level security;
 
 revoke all on table public.run_attempts from public, anon, authenticated, service_role, controlroom_executor;

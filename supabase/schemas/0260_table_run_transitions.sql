@@ -1,4 +1,5 @@
--- The append-only audit of run status changes, written by the runs triggers.
+-- Why: the append-only audit of every run status change, written by the runs triggers (0300).
+-- UPDATE, DELETE and TRUNCATE raise; only the purge functions (0340) remove rows.
 
 create table public.run_transitions (
     id bigint generated always as identity,
@@ -40,6 +41,7 @@ comment on column public.run_transitions.actor is 'user:<uuid> | executor:<uuid>
 comment on column public.run_transitions.reason is 'Why the status changed.';
 comment on column public.run_transitions.at is 'When (the as_of of the call that made the change).';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.run_transitions enable row level security;
 
 revoke all on table public.run_transitions from public, anon, authenticated, service_role, controlroom_executor;
@@ -49,6 +51,7 @@ create policy run_transitions_select_members on public.run_transitions
 for select to authenticated
 using (workspace_id in (select private.member_workspace_ids((select auth.uid()), 'viewer')));
 
+-- Append-only, for every role (0130).
 create trigger run_transitions_append_only
 before update or delete on public.run_transitions
 for each statement execute function private.reject_table_change('run_transitions is an append-only audit.');

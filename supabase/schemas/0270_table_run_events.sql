@@ -1,6 +1,7 @@
--- Append-only run events. run_id and attempt_id have no foreign keys: the same check runs once per
--- statement in a trigger (0320_trigger_run_events_parents.sql), since per-row RI checks cost a third
--- of emit_events' time (docs/benchmarks.md, "Control plane").
+-- Why: append-only structured events of runs (emit_events, complete_runs, system events).
+-- run_id and attempt_id have no foreign keys: per-row RI checks cost a third of emit_events' time,
+-- so the same check runs once per statement in 0320_trigger_run_events_parents.sql
+-- (docs/benchmarks.md, "Control plane").
 
 create table public.run_events (
     id bigint generated always as identity,
@@ -48,6 +49,7 @@ comment on column public.run_events.payload is 'Structured details (JSON object,
 comment on column public.run_events.ts is 'When it happened (executor clock for executor events).';
 comment on column public.run_events.recorded_at is 'When the control plane stored it.';
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.run_events enable row level security;
 
 revoke all on table public.run_events from public, anon, authenticated, service_role, controlroom_executor;
@@ -57,6 +59,7 @@ create policy run_events_select_members on public.run_events
 for select to authenticated
 using (workspace_id in (select private.member_workspace_ids((select auth.uid()), 'viewer')));
 
+-- Append-only, for every role (0130).
 create trigger run_events_append_only
 before update or delete on public.run_events
 for each statement execute function private.reject_table_change('run_events is append-only.');

@@ -76,6 +76,7 @@ create trigger artifacts_no_truncate
 before truncate on public.artifacts
 for each statement execute function private.reject_table_change('artifacts are write-once records.');
 
+-- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.artifacts enable row level security;
 
 revoke all on table public.artifacts from public, anon, authenticated, service_role, controlroom_executor;

@@ -16,6 +16,4 @@ comment on function public.schema_version() is
 'The newest applied migration version; a health probe for operators and executors.';
 
 revoke execute on function public.schema_version() from public;
-grant execute on function public.schema_version() to anon, authenticated, service_role;
-
-grant execute on function public.schema_version() to controlroom_executor;
+grant execute on function public.schema_version() to anon, authenticated, service_role, controlroom_executor;

@@ -1,6 +1,5 @@
--- Why: workspaces, memberships and published specs are created only through RPCs that check the
--- caller first: any signed-in user may create a workspace (and owns it), admins manage members
--- and publish spec versions, and the service role (GitOps, operators' scripts) may do all of it.
+-- Why: a spec is checked before it is published (publish_spec, 0440): the first problem is named
+-- with SQLSTATE 22023, so the control plane never stores settings it cannot read.
 
 create function private.assert_valid_spec(name text, version text, body jsonb)
 returns void

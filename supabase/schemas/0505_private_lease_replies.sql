@@ -1,5 +1,5 @@
--- Why: executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
--- restarted). Every write they make goes through these RPCs and carries the attempt's lease
+-- Executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
+-- restarted). Every write they make goes through the executor RPCs and carries the attempt's lease
 -- token, so the database alone decides whether the write still counts (fencing). A write with a
 -- dead lease changes nothing and is answered with HTTP 409 (PT409); the rejection is recorded as
 -- a run event in the same, committed, transaction (see docs/architecture.md, "Control plane").

@@ -1,13 +1,14 @@
--- Why: executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
--- restarted). Every write they make goes through these RPCs and carries the attempt's lease
+-- Executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
+-- restarted). Every write they make goes through the executor RPCs and carries the attempt's lease
 -- token, so the database alone decides whether the write still counts (fencing). A write with a
 -- dead lease changes nothing and is answered with HTTP 409 (PT409); the rejection is recorded as
 -- a run event in the same, committed, transaction (see docs/architecture.md, "Control plane").
 --
--- commits per run from four to two per batch:
--- claim_runs(..., start => true) claims and starts the runs in one transaction, for an
--- executor that runs what it claims at once (both transitions are still audited);
--- complete_runs(executor_id, items) completes many attempts, each with its last events, in one
+-- A run costs its executor three lease calls (claim, start, complete) plus an event flush, each its
+-- own committed transaction; on a small machine the commits and the per-statement trigger work
+-- dominate (docs/benchmarks.md). The batched forms keep every guarantee per run and cut the commits.
+-- claim_runs(..., start => true) claims and starts the runs in one transaction, for an executor
+-- that runs what it claims at once (both transitions are still audited).
 
 create function public.claim_runs(
     executor_id uuid,

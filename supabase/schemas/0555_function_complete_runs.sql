@@ -1,21 +1,16 @@
--- Why: executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
--- restarted). Every write they make goes through these RPCs and carries the attempt's lease
+-- Executors are untrusted, stateless and may be zombies (paused, partitioned, killed and
+-- restarted). Every write they make goes through the executor RPCs and carries the attempt's lease
 -- token, so the database alone decides whether the write still counts (fencing). A write with a
 -- dead lease changes nothing and is answered with HTTP 409 (PT409); the rejection is recorded as
 -- a run event in the same, committed, transaction (see docs/architecture.md, "Control plane").
 --
--- Why: a run costs its executor three lease calls (claim, start, complete) plus an event flush,
--- each its own committed transaction. On a small machine the commit (WAL flush) and the
--- per-statement trigger work dominate: draining a deep queue with 32 executors stalled at about
--- 400 runs/s (docs/benchmarks.md). Two batched forms keep every guarantee per run and cut the
--- commits per run from four to two per batch:
---   * claim_runs(..., start => true) claims and starts the runs in one transaction, for an
---     executor that runs what it claims at once (both transitions are still audited);
---   * complete_runs(executor_id, items) completes many attempts, each with its last events, in one
---     transaction and answers per item: accepted | duplicate | rejected (dead lease, recorded as
---     a lease.rejected event, code PT409) | not_found (PT404) | not_started (PT422).
--- Attempts are locked in id order, so two batches never deadlock each other. The event rules
--- move into private.first_event_problem, which emit_events (re-created here, unchanged otherwise)
+-- A run costs its executor three lease calls (claim, start, complete) plus an event flush, each its
+-- own committed transaction; on a small machine the commits and the per-statement trigger work
+-- dominate (docs/benchmarks.md). The batched forms keep every guarantee per run and cut the commits.
+-- complete_runs completes many attempts, each with its last events, in one transaction and answers
+-- per item: accepted | duplicate | rejected (dead lease, recorded as a lease.rejected event, code
+-- PT409) | not_found (PT404) | not_started (PT422). Attempts are locked in id order, so two batches
+-- never deadlock each other.
 
 create function public.complete_runs(executor_id uuid, items jsonb, as_of timestamptz default null)
 returns table (

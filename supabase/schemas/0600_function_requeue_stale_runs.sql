@@ -3,11 +3,8 @@
 -- backoff (or failed when attempts are exhausted, or cancelled when cancellation was asked),
 -- and runs past their maximum duration are timed out. pg_cron runs this every minute, so it
 -- works with zero live executors; SKIP LOCKED makes concurrent runs safe and disjoint.
---
--- Why: requeue_stale_runs swept every workspace at once. Operators need a targeted sweep of one
--- workspace (after an incident in one tenant) that cannot disturb the others, and so do tests
--- that share one database. The parameter is optional, so pg_cron's call
--- `select public.requeue_stale_runs()` keeps sweeping everything and is left as it is.
+-- With workspace_id it sweeps one workspace only (an operator's targeted sweep after an incident
+-- in one tenant, or tests that share one database); pg_cron's call names none and sweeps all.
 
 create function public.requeue_stale_runs(as_of timestamptz default null, workspace_id uuid default null)
 returns jsonb
