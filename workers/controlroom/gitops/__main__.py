@@ -1,4 +1,4 @@
-"""`python -m controlroom.gitops lock | check-migrations | contract [--update] | secrets`."""
+"""`python -m controlroom.gitops lock | check-migrations | schemas | contract [--update] | secrets`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from controlroom.gitops import contract, migrations, secrets_scan
+from controlroom.gitops import contract, migrations, schemas, secrets_scan
 from controlroom.settings import project_root
 
 
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lock", help="append new migrations to supabase/migrations.lock (never re-locks an edit)")
     sub.add_parser("check-migrations", help="lock, naming and rollback-presence gate")
+    sub.add_parser("schemas", help="supabase/schemas/ builds exactly the catalog of the migrations")
     contract_cmd = sub.add_parser("contract", help="compare the catalog's public surface with supabase/contract.json")
     contract_cmd.add_argument("--update", action="store_true", help="rewrite supabase/contract.json")
     sub.add_parser("secrets", help="detect-secrets over the tracked files against .secrets.baseline")
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in report.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 0 if report.ok else 1
+
+    if args.command == "schemas":
+        return _schemas(root / "supabase")
 
     if args.command == "contract":
         url = os.environ.get("DATABASE_URL")
@@ -67,6 +71,25 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 0 if clean else 1
+
+
+def _schemas(supabase_dir: Path) -> int:
+    report = schemas.check(supabase_dir)
+    for problem in report.problems:
+        print(f"error: {problem}\n", file=sys.stderr)
+    if report.ok:
+        print(
+            f"supabase/schemas/ ({report.schema_files} files) matches the {report.migrations} migrations "
+            f"({report.seconds:.1f} s)"
+        )
+        return 0
+    print(
+        f"error: supabase/schemas/ does not match supabase/migrations/ ({len(report.problems)} problem(s), "
+        f"{report.seconds:.1f} s). The schema files are the readable current definition; the migrations "
+        "are how a database gets there: change both.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

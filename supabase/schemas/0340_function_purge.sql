@@ -1,0 +1,61 @@
+-- Why: retention. The only way to remove audit rows (run_transitions, run_events, artifacts):
+-- the append-only triggers let a DELETE through only while controlroom.purging is on.
+
+create function private.purge_finished_runs(older_than timestamptz, max_runs integer default 10000)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_ids uuid[];
+begin
+    select pg_catalog.array_agg(r.id) into v_ids
+    from (
+        select r.id
+        from public.runs as r
+        where r.finished_at < purge_finished_runs.older_than
+        order by r.finished_at
+        limit purge_finished_runs.max_runs
+        for update skip locked
+    ) as r;
+    if v_ids is null then
+        return 0;
+    end if;
+
+    perform pg_catalog.set_config('controlroom.purging', 'on', true);
+    delete from public.run_events as e where e.run_id = any(v_ids);
+    delete from public.run_transitions as t where t.run_id = any(v_ids);
+    delete from public.run_attempts as a where a.run_id = any(v_ids);
+    delete from public.runs as r where r.id = any(v_ids);
+    perform pg_catalog.set_config('controlroom.purging', 'off', true);
+    return pg_catalog.cardinality(v_ids);
+end
+$$;
+
+comment on function private.purge_finished_runs(timestamptz, integer) is
+'Retention: deletes up to max_runs terminal runs finished before older_than, with their attempts, transitions and events. The only way to remove audit rows; call it in batches (e.g. from pg_cron).';
+
+create function private.purge_workspace(workspace_id uuid)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_runs bigint;
+begin
+    perform pg_catalog.set_config('controlroom.purging', 'on', true);
+    delete from public.run_events as e where e.workspace_id = purge_workspace.workspace_id;
+    delete from public.run_transitions as t where t.workspace_id = purge_workspace.workspace_id;
+    delete from public.run_attempts as a where a.workspace_id = purge_workspace.workspace_id;
+    delete from public.runs as r where r.workspace_id = purge_workspace.workspace_id;
+    get diagnostics v_runs = row_count;
+    delete from public.executors as x where x.workspace_id = purge_workspace.workspace_id;
+    delete from public.pipeline_specs as s where s.workspace_id = purge_workspace.workspace_id;
+    delete from public.workspaces as w where w.id = purge_workspace.workspace_id;
+    perform pg_catalog.set_config('controlroom.purging', 'off', true);
+    return v_runs;
+end
+$$;
+
+comment on function private.purge_workspace(uuid) is
+'Deletes a workspace with all its runs, history, executors and specs (tenant deletion, test clean-up). Returns the number of runs removed.';
