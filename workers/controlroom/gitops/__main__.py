@@ -1,4 +1,4 @@
-"""`python -m controlroom.gitops lock | check-migrations | contract [--update] | secrets`."""
+"""`python -m controlroom.gitops lock | check-migrations | contract [--update] | secrets | squawk`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from controlroom.gitops import contract, migrations, secrets_scan
+from controlroom.gitops import contract, migrations, secrets_scan, squawk
 from controlroom.settings import project_root
 
 
@@ -21,8 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     contract_cmd = sub.add_parser("contract", help="compare the catalog's public surface with supabase/contract.json")
     contract_cmd.add_argument("--update", action="store_true", help="rewrite supabase/contract.json")
     sub.add_parser("secrets", help="detect-secrets over the tracked files against .secrets.baseline")
+    squawk_cmd = sub.add_parser("squawk", help="safe-migration lint of supabase/migrations (squawk + allow-list)")
+    squawk_cmd.add_argument("--config", type=Path, help=f"squawk configuration (default: <project>/{squawk.CONFIG})")
+    squawk_cmd.add_argument("--allowlist", type=Path, help=f"allow-list (default: <project>/{squawk.ALLOWLIST})")
     args = parser.parse_args(argv)
     root = project_root()
+
+    if args.command == "squawk":
+        return squawk.main(Path(root), config=args.config, allowlist=args.allowlist)
 
     if args.command in ("lock", "check-migrations"):
         report = migrations.check(root / "supabase", update=args.command == "lock")
