@@ -1,4 +1,4 @@
-"""`python -m controlroom.gitops lock | check-migrations | contract [--update] | secrets | squawk`."""
+"""`python -m controlroom.gitops lock | check-migrations | contract [--update] | secrets | squawk | plpgsql-check`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from controlroom.gitops import contract, migrations, secrets_scan, squawk
+from controlroom.gitops import contract, migrations, plpgsql_check, secrets_scan, squawk
 from controlroom.settings import project_root
 
 
@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     squawk_cmd = sub.add_parser("squawk", help="safe-migration lint of supabase/migrations (squawk + allow-list)")
     squawk_cmd.add_argument("--config", type=Path, help=f"squawk configuration (default: <project>/{squawk.CONFIG})")
     squawk_cmd.add_argument("--allowlist", type=Path, help=f"allow-list (default: <project>/{squawk.ALLOWLIST})")
+    plpgsql_cmd = sub.add_parser("plpgsql-check", help="plpgsql_check over every PL/pgSQL function (public, private)")
+    plpgsql_cmd.add_argument(
+        "--allowlist", type=Path, help=f"allow-list (default: <project>/{plpgsql_check.ALLOWLIST})"
+    )
     args = parser.parse_args(argv)
     root = project_root()
 
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return 0 if report.ok else 1
 
-    if args.command == "contract":
+    if args.command in ("contract", "plpgsql-check"):
         url = os.environ.get("DATABASE_URL")
         if not url:
             print(
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if args.command == "plpgsql-check":
+            return plpgsql_check.main(url, Path(root), allowlist=args.allowlist)
         with psycopg.connect(url) as conn:
             current = contract.render(contract.generate(conn))
         path = root / "supabase" / "contract.json"
