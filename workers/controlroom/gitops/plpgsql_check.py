@@ -69,7 +69,10 @@ from {schema}.plpgsql_check_function_tb(
     performance_warnings => true,
     security_warnings => true,
     oldtable => %(oldtable)s,
-    newtable => %(newtable)s
+    newtable => %(newtable)s,
+    -- A body cannot switch its own checks off with `@plpgsql_check_options:` comments: exceptions
+    -- live in the allow-list, with their reasons.
+    use_incomment_options => false
 ) as r
 """
 

@@ -80,6 +80,23 @@ def test_extra_and_performance_warnings_are_on(db: psycopg.Connection) -> None:
     assert any(":6: performance 42804: target type is different type than source type" in p for p in problems), problems
 
 
+def test_a_body_cannot_switch_its_checks_off(db: psycopg.Connection) -> None:
+    problems = _planted(
+        db,
+        """
+        create function private.gate_probe() returns integer language plpgsql set search_path = '' as $$
+        -- @plpgsql_check_options: extra_warnings = off, other_warnings = off
+        declare
+            v_unused integer;
+        begin
+            return 1;
+        end
+        $$
+        """,
+    )
+    assert any('unused variable "v_unused"' in p for p in problems), problems
+
+
 def test_a_missing_column_fails(db: psycopg.Connection) -> None:
     problems = _planted(
         db,
