@@ -1,4 +1,4 @@
-"""`python -m controlroom.gitops lock | check-migrations | schemas | contract [--update] | secrets`."""
+"""`python -m controlroom.gitops lock | check-migrations | schemas | contract [--update] | secrets | squawk | plpgsql-check`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from controlroom.gitops import contract, migrations, schemas, secrets_scan
+from controlroom.gitops import contract, migrations, plpgsql_check, schemas, secrets_scan, squawk
 from controlroom.settings import project_root
 
 
@@ -22,8 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     contract_cmd = sub.add_parser("contract", help="compare the catalog's public surface with supabase/contract.json")
     contract_cmd.add_argument("--update", action="store_true", help="rewrite supabase/contract.json")
     sub.add_parser("secrets", help="detect-secrets over the tracked files against .secrets.baseline")
+    squawk_cmd = sub.add_parser("squawk", help="safe-migration lint of supabase/migrations (squawk + allow-list)")
+    squawk_cmd.add_argument("--config", type=Path, help=f"squawk configuration (default: <project>/{squawk.CONFIG})")
+    squawk_cmd.add_argument("--allowlist", type=Path, help=f"allow-list (default: <project>/{squawk.ALLOWLIST})")
+    plpgsql_cmd = sub.add_parser("plpgsql-check", help="plpgsql_check over every PL/pgSQL function (public, private)")
+    plpgsql_cmd.add_argument(
+        "--allowlist", type=Path, help=f"allow-list (default: <project>/{plpgsql_check.ALLOWLIST})"
+    )
     args = parser.parse_args(argv)
     root = project_root()
+
+    if args.command == "squawk":
+        return squawk.main(Path(root), config=args.config, allowlist=args.allowlist)
 
     if args.command in ("lock", "check-migrations"):
         report = migrations.check(root / "supabase", update=args.command == "lock")
@@ -36,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schemas":
         return _schemas(root / "supabase")
 
-    if args.command == "contract":
+    if args.command in ("contract", "plpgsql-check"):
         url = os.environ.get("DATABASE_URL")
         if not url:
             print(
@@ -44,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+        if args.command == "plpgsql-check":
+            return plpgsql_check.main(url, Path(root), allowlist=args.allowlist)
         with psycopg.connect(url) as conn:
             current = contract.render(contract.generate(conn))
         path = root / "supabase" / "contract.json"
