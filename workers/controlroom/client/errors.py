@@ -67,11 +67,13 @@ class LeaseLost(Conflict):
 
 
 class InvalidTransition(Conflict):
-    """The run is not in a state that allows this change (e.g. completing a cancelled run)."""
+    """The run is not in a state that allows this change (e.g. completing a cancelled run), or the
+    change would take a workspace's last owner away (make another member owner first)."""
 
 
 class PayloadTooLarge(ControlPlaneError):
-    """The batch or document exceeds the control plane's bound (PT413): split it."""
+    """The batch or document exceeds the control plane's bound (PT413): split the batch, or pass
+    large params and spec content by reference (docs/caps.md, "Input bounds")."""
 
 
 class ServerError(ControlPlaneError):
