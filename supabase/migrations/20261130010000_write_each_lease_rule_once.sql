@@ -1081,10 +1081,10 @@ as $$
 declare
     v_as_of timestamptz := coalesce(requeue_stale_runs.as_of, pg_catalog.now());
     v_batch jsonb;
-    v_requeued bigint := 0;
-    v_failed bigint := 0;
-    v_cancelled bigint := 0;
-    v_timed_out bigint := 0;
+    v_requeued integer := 0;
+    v_failed integer := 0;
+    v_cancelled integer := 0;
+    v_timed_out integer := 0;
 begin
     if not private.caller_is_admin() then
         raise exception 'only the service role and pg_cron requeue stale runs'
@@ -1098,10 +1098,10 @@ begin
     -- one long transaction there.
     loop
         v_batch := private.sweep_stale_runs(v_as_of, requeue_stale_runs.workspace_id, 1000);
-        v_requeued := v_requeued + (v_batch ->> 'requeued')::bigint;
-        v_failed := v_failed + (v_batch ->> 'failed')::bigint;
-        v_cancelled := v_cancelled + (v_batch ->> 'cancelled')::bigint;
-        v_timed_out := v_timed_out + (v_batch ->> 'timed_out')::bigint;
+        v_requeued := v_requeued + (v_batch ->> 'requeued')::integer;
+        v_failed := v_failed + (v_batch ->> 'failed')::integer;
+        v_cancelled := v_cancelled + (v_batch ->> 'cancelled')::integer;
+        v_timed_out := v_timed_out + (v_batch ->> 'timed_out')::integer;
         exit when not (v_batch ->> 'more')::boolean;
     end loop;
 

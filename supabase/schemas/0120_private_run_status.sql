@@ -39,7 +39,7 @@ immutable
 parallel safe
 set search_path = ''
 as $$
-    select run_status_is_terminal.status in ('succeeded', 'failed', 'cancelled', 'timed_out')
+    select run_status_is_terminal.status = any(private.terminal_run_statuses())
 $$;
 
 comment on function private.run_status_is_terminal(text) is

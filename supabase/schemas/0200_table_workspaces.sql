@@ -15,9 +15,7 @@ create table public.workspaces (
     constraint workspaces_pkey primary key (id),
     constraint workspaces_slug_key unique (slug),
     constraint workspaces_slug_format check (slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'),
-    constraint workspaces_name_length check (pg_catalog.char_length(name) between 1 and 200),
-    constraint workspaces_created_by_fkey foreign key (created_by)
-    references auth.users (id) on delete set null
+    constraint workspaces_name_length check (pg_catalog.char_length(name) between 1 and 200)
 );
 
 create index workspaces_created_by_idx on public.workspaces (created_by);
@@ -27,7 +25,8 @@ comment on table public.workspaces is
 comment on column public.workspaces.id is 'Workspace id.';
 comment on column public.workspaces.slug is 'URL-safe unique handle (lower-case letters, digits, dashes).';
 comment on column public.workspaces.name is 'Display name.';
-comment on column public.workspaces.created_by is 'The user who created the workspace (null when created by the service role).';
+comment on column public.workspaces.created_by is
+'The user who created the workspace (null when created by the service role). History: no foreign key, the id stays after the account is deleted.';
 comment on column public.workspaces.created_at is 'When the workspace was created.';
 
 -- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.

@@ -52,9 +52,7 @@ create table public.pipeline_specs (
         max_run_duration is null or max_run_duration > interval '0'
     ),
     constraint pipeline_specs_workspace_id_fkey foreign key (workspace_id)
-    references public.workspaces (id) on delete cascade,
-    constraint pipeline_specs_published_by_fkey foreign key (published_by)
-    references auth.users (id) on delete set null
+    references public.workspaces (id) on delete cascade
 );
 
 create index pipeline_specs_published_by_idx on public.pipeline_specs (published_by);
@@ -75,7 +73,8 @@ comment on column public.pipeline_specs.backoff_max is 'Upper bound of the retry
 comment on column public.pipeline_specs.backoff_jitter is 'Upper bound of a random extra retry delay (body.retries.jitter_seconds, default 0).';
 comment on column public.pipeline_specs.heartbeat_tolerance is 'Lease lifetime without a heartbeat (body.heartbeat_tolerance_seconds, default 15 min, minimum 30 s).';
 comment on column public.pipeline_specs.max_run_duration is 'Maximum time from first claim to finish, then timed_out (body.caps.max_duration_seconds, default none).';
-comment on column public.pipeline_specs.published_by is 'The user who published this version (null for the service role).';
+comment on column public.pipeline_specs.published_by is
+'The user who published this version (null for the service role). History: no foreign key, the id stays after the account is deleted.';
 comment on column public.pipeline_specs.published_at is 'When this version was published.';
 
 -- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.

@@ -62,9 +62,7 @@ create table public.runs (
     constraint runs_workspace_id_fkey foreign key (workspace_id)
     references public.workspaces (id) on delete cascade,
     constraint runs_spec_id_workspace_id_fkey foreign key (spec_id, workspace_id)
-    references public.pipeline_specs (id, workspace_id),
-    constraint runs_submitted_by_fkey foreign key (submitted_by)
-    references auth.users (id) on delete set null
+    references public.pipeline_specs (id, workspace_id)
 );
 
 -- The claim path: an index scan in claim order over queued runs of one pool.
@@ -88,7 +86,8 @@ comment on column public.runs.priority is 'Requested priority -1000..1000, highe
 comment on column public.runs.idempotency_key is 'Client key: a second submit with the same key in the workspace returns this run (definition, immutable).';
 comment on column public.runs.pool is 'Pool copied from the spec at submit, for the claim index (definition, immutable).';
 comment on column public.runs.required_labels is 'Executor labels required, copied from the spec at submit (definition, immutable).';
-comment on column public.runs.submitted_by is 'Submitting user (null for the service role) (definition, immutable).';
+comment on column public.runs.submitted_by is
+'Submitting user (null for the service role) (definition, immutable). History: no foreign key, the id stays after the account is deleted.';
 comment on column public.runs.created_at is 'Submit time; claim order within a score (definition, immutable).';
 comment on column public.runs.status is 'queued | claimed | running | succeeded | failed | cancelled | timed_out (see docs/architecture.md).';
 comment on column public.runs.score is 'Claim order, higher first. Today equal to priority; the seam for multi-signal scoring.';

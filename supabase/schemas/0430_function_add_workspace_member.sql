@@ -11,6 +11,7 @@ as $$
 #variable_conflict use_column
 declare
     v_member public.workspace_members;
+    v_current_role text;
 begin
     if private.caller_role() = 'authenticated' then
         if not private.is_member(add_workspace_member.workspace_id, 'viewer') then
@@ -41,7 +42,13 @@ begin
         detail = 'Roles are owner, admin, operator and viewer.',
         hint = 'Pass one of them.';
     end if;
-    if not exists (select from public.workspaces as w where w.id = add_workspace_member.workspace_id) then
+    -- GUARD: member changes of one workspace take turns, so two owners demoting each other at the
+    -- same time cannot both count the other as the remaining owner. (NO KEY UPDATE does not wait
+    -- for, nor block, the KEY SHARE locks that inserting runs and specs take on the workspace.)
+    perform from public.workspaces as w
+    where w.id = add_workspace_member.workspace_id
+    for no key update;
+    if not found then
         raise exception 'workspace % does not exist', add_workspace_member.workspace_id
         using errcode = 'PT404',
         detail = 'No workspace has this id.',
@@ -54,6 +61,36 @@ begin
         hint = 'Invite the user first.';
     end if;
 
+    select m.role into v_current_role
+    from public.workspace_members as m
+    where m.workspace_id = add_workspace_member.workspace_id
+      and m.user_id = add_workspace_member.user_id;
+    if v_current_role = 'owner' and add_workspace_member.role <> 'owner' then
+        -- GUARD: an admin cannot demote an owner; owners hand over by making another member owner
+        -- first, and only then may step down (or be stepped down by the other owner).
+        if private.caller_role() = 'authenticated'
+            and not private.is_member(add_workspace_member.workspace_id, 'owner') then
+            raise exception 'only owners change the role of an owner'
+            using errcode = '42501',
+            detail = pg_catalog.format('User %s is an owner of workspace %s.',
+                add_workspace_member.user_id, add_workspace_member.workspace_id),
+            hint = 'Ask a workspace owner.';
+        end if;
+        if not exists (
+            select
+            from public.workspace_members as m
+            where m.workspace_id = add_workspace_member.workspace_id
+              and m.role = 'owner'
+              and m.user_id <> add_workspace_member.user_id
+        ) then
+            raise exception 'user % is the last owner of workspace %',
+                add_workspace_member.user_id, add_workspace_member.workspace_id
+            using errcode = 'PT422',
+            detail = 'A workspace keeps at least one owner.',
+            hint = 'Make another member owner first, then change this role.';
+        end if;
+    end if;
+
     insert into public.workspace_members as m (workspace_id, user_id, role)
     values (add_workspace_member.workspace_id, add_workspace_member.user_id, add_workspace_member.role)
     on conflict on constraint workspace_members_pkey do update set role = excluded.role
@@ -63,7 +100,7 @@ end
 $$;
 
 comment on function public.add_workspace_member(uuid, uuid, text) is
-'Adds a member to a workspace or changes their role. Admins and owners only (only owners grant owner); the service role always.';
+'Adds a member to a workspace or changes their role. Admins and owners only (only owners grant owner, and only owners change an owner''s role); the service role always. The last owner cannot be demoted (PT422): make another member owner first.';
 
 revoke execute on function public.add_workspace_member(uuid, uuid, text) from public, anon, authenticated;
 grant execute on function public.add_workspace_member(uuid, uuid, text) to authenticated, service_role;

@@ -27,6 +27,12 @@ begin
         hint = 'Publish from CI with the service role.';
     end if;
 
+    -- GUARD: before anything walks the body (the settings checks, the recursive spec hash); see
+    -- docs/caps.md, "Input bounds".
+    perform private.assert_json_within(
+        'body', publish_spec.body, 262144, 32,
+        'A spec describes phases and settings: keep data in the data plane and reference it by uri.'
+    );
     perform private.assert_valid_spec(publish_spec.name, publish_spec.version, publish_spec.body);
     if not exists (select from public.workspaces as w where w.id = publish_spec.workspace_id) then
         raise exception 'workspace % does not exist', publish_spec.workspace_id
@@ -74,7 +80,7 @@ end
 $$;
 
 comment on function public.publish_spec(uuid, text, text, jsonb) is
-'Publishes an immutable spec version. Re-publishing identical content is a no-op that returns the existing row; different content under the same name and version is a conflict (23505).';
+'Publishes an immutable spec version (body: a JSON object of at most 256 KiB, PT413, and 32 levels, 22023). Re-publishing identical content is a no-op that returns the existing row; different content under the same name and version is a conflict (23505).';
 
 revoke execute on function public.publish_spec(uuid, text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.publish_spec(uuid, text, text, jsonb) to authenticated, service_role;

@@ -57,6 +57,11 @@ begin
         detail = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(submit_run.params), 'null')),
         hint = 'Pass {} for no parameters.';
     end if;
+    -- GUARD: params travel to the executor in every claim reply; see docs/caps.md, "Input bounds".
+    perform private.assert_json_within(
+        'params', submit_run.params, 65536, 32,
+        'Pass large or deeply structured inputs by reference: store them in the data plane and put their uri in params.'
+    );
     if submit_run.priority is null or submit_run.priority not between -1000 and 1000 then
         raise exception 'priority must be between -1000 and 1000'
         using errcode = '22023',
@@ -126,7 +131,7 @@ end
 $$;
 
 comment on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz) is
-'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505).';
+'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505).';
 
 revoke execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz)
 from public, anon, authenticated;

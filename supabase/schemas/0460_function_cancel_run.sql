@@ -9,14 +9,13 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-#variable_conflict use_column
 declare
     v_as_of timestamptz := coalesce(cancel_run.as_of, pg_catalog.now());
     v_actor text := private.caller_actor();
-    v_reason text := coalesce(nullif(cancel_run.reason, ''), 'cancel requested');
+    v_reason text := coalesce(nullif(cancel_run.reason, ''), 'cancelled by ' || coalesce(private.caller_actor(), 'unknown'));
     v_run public.runs;
 begin
-    if v_actor is null then
+    if private.caller_role() not in ('authenticated', 'service_role', 'postgres', 'supabase_admin') then
         raise exception 'only workspace operators and the service role cancel runs'
         using errcode = '42501',
         detail = pg_catalog.format('The caller''s role is %s.', private.caller_role()),
@@ -44,8 +43,10 @@ begin
         hint = 'Ask a workspace admin for the operator role.';
     end if;
 
-    if v_run.status = 'cancelled' or (v_run.status in ('claimed', 'running') and v_run.cancel_requested_at is not null) then
-        return v_run;  -- already cancelled or already asked: a repeated call changes nothing
+    -- GUARD: a repeated cancel (already cancelled, or already asked of a live attempt) changes nothing.
+    if v_run.status = 'cancelled'
+        or (v_run.status = any(private.active_run_statuses()) and v_run.cancel_requested_at is not null) then
+        return v_run;
     elsif private.run_status_is_terminal(v_run.status) then
         raise exception 'run % is already % and cannot be cancelled', v_run.id, v_run.status
         using errcode = 'PT422',

@@ -9,47 +9,14 @@ returns jsonb
 language plpgsql
 set search_path = ''
 as $$
-declare
-    v_run_status text;
-    v_message text;
 begin
-    select r.status into v_run_status from public.runs as r where r.id = reject_dead_lease.attempt.run_id;
-    v_message := pg_catalog.format(
-        'lease of attempt %s of run %s is no longer valid: the attempt is %s',
-        (reject_dead_lease.attempt).attempt_no, (reject_dead_lease.attempt).run_id,
-        (reject_dead_lease.attempt).status
+    perform private.reject_dead_leases(
+        array[(reject_dead_lease.attempt).id], reject_dead_lease.rpc, reject_dead_lease.as_of
     );
-
-    insert into public.run_events (
-        run_id, attempt_id, workspace_id, source, type, level, message, payload, ts
-    )
-    values (
-        (reject_dead_lease.attempt).run_id, (reject_dead_lease.attempt).id,
-        (reject_dead_lease.attempt).workspace_id, 'system', 'lease.rejected', 'warning',
-        reject_dead_lease.rpc || ' refused: ' || v_message,
-        pg_catalog.jsonb_build_object(
-            'rpc', reject_dead_lease.rpc,
-            'attempt_no', (reject_dead_lease.attempt).attempt_no,
-            'attempt_status', (reject_dead_lease.attempt).status,
-            'run_status', v_run_status
-        ),
-        reject_dead_lease.as_of
-    );
-
-    -- PostgREST answers with this status and the returned body; the event above commits.
-    perform pg_catalog.set_config('response.status', '409', true);
-    return pg_catalog.jsonb_build_object(
-        'outcome', 'rejected',
-        'code', 'PT409',
-        'message', v_message,
-        'details', pg_catalog.format('%s changed nothing; run %s is %s.',
-            reject_dead_lease.rpc, (reject_dead_lease.attempt).run_id, v_run_status),
-        'hint', 'Stop working on this run: its lease was lost (requeued, timed out or finished). Do not retry.',
-        'run_id', (reject_dead_lease.attempt).run_id,
-        'attempt_id', (reject_dead_lease.attempt).id,
-        'attempt_no', (reject_dead_lease.attempt).attempt_no,
-        'attempt_status', (reject_dead_lease.attempt).status,
-        'run_status', v_run_status
+    return private.dead_lease_reply(
+        reject_dead_lease.attempt,
+        (select r.status from public.runs as r where r.id = (reject_dead_lease.attempt).run_id),
+        reject_dead_lease.rpc
     );
 end
 $$;
@@ -86,8 +53,83 @@ language sql
 immutable
 set search_path = ''
 as $$
-    select (lease_is_live.attempt).finished_at is null
+    select (lease_is_live.attempt).status = any(private.live_attempt_statuses())
 $$;
 
 comment on function private.lease_is_live(public.run_attempts) is
 'Whether an attempt is live (claimed or running), i.e. its lease may still write.';
+
+create function private.dead_lease_message(attempt_no integer, run_id uuid, attempt_status text)
+returns text
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select pg_catalog.format(
+        'lease of attempt %s of run %s is no longer valid: the attempt is %s',
+        dead_lease_message.attempt_no, dead_lease_message.run_id, dead_lease_message.attempt_status
+    )
+$$;
+
+comment on function private.dead_lease_message(integer, uuid, text) is
+'What a refused write with a dead lease is told, and what its lease.rejected event says.';
+
+create function private.reject_dead_leases(attempt_ids uuid [], rpc text, as_of timestamptz)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+    insert into public.run_events (
+        run_id, attempt_id, workspace_id, source, type, level, message, payload, ts
+    )
+    select a.run_id, a.id, a.workspace_id, 'system', 'lease.rejected', 'warning',
+        reject_dead_leases.rpc || ' refused: ' || private.dead_lease_message(a.attempt_no, a.run_id, a.status),
+        pg_catalog.jsonb_build_object(
+            'rpc', reject_dead_leases.rpc,
+            'attempt_no', a.attempt_no,
+            'attempt_status', a.status,
+            'run_status', r.status
+        ),
+        reject_dead_leases.as_of
+    from public.run_attempts as a
+    inner join public.runs as r on r.id = a.run_id
+    where a.id = any(reject_dead_leases.attempt_ids)
+    order by a.id;
+end
+$$;
+
+comment on function private.reject_dead_leases(uuid [], text, timestamptz) is
+'Fencing, set-based: records one lease.rejected event per attempt whose closed lease a call (rpc) tried to use. The caller has decided the leases are dead; nothing else changes.';
+
+create function private.dead_lease_reply(attempt public.run_attempts, run_status text, rpc text)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+begin
+    -- PostgREST answers with this status and the returned body, so the lease.rejected event
+    -- recorded in the same transaction commits (an exception would roll it back).
+    perform pg_catalog.set_config('response.status', '409', true);
+    return pg_catalog.jsonb_build_object(
+        'outcome', 'rejected',
+        'code', 'PT409',
+        'message', private.dead_lease_message(
+            (dead_lease_reply.attempt).attempt_no, (dead_lease_reply.attempt).run_id,
+            (dead_lease_reply.attempt).status
+        ),
+        'details', pg_catalog.format('%s changed nothing; run %s is %s.',
+            dead_lease_reply.rpc, (dead_lease_reply.attempt).run_id, dead_lease_reply.run_status),
+        'hint', 'Stop working on this run: its lease was lost (requeued, timed out or finished). Do not retry.',
+        'run_id', (dead_lease_reply.attempt).run_id,
+        'attempt_id', (dead_lease_reply.attempt).id,
+        'attempt_no', (dead_lease_reply.attempt).attempt_no,
+        'attempt_status', (dead_lease_reply.attempt).status,
+        'run_status', dead_lease_reply.run_status
+    );
+end
+$$;
+
+comment on function private.dead_lease_reply(public.run_attempts, text, text) is
+'The answer of a single-run lease RPC to a dead lease: sets response.status 409 and returns a PostgREST-shaped error body (code PT409) with outcome rejected.';

@@ -38,18 +38,18 @@ returns table (
 language plpgsql
 security definer
 set search_path = ''
--- The batched lease calls look attempts up by lease token, id and run (= any(array)) and must probe
--- those indexes, never scan the table: PL/pgSQL keeps the plan it made while the queue tables were
--- nearly empty (a sequential scan) for the life of the pooled connection. Measured on a fresh stack,
--- 8 executors draining 20,000 runs: complete_runs took 34 ms a call instead of 6 (docs/benchmarks.md).
+-- The claim must stay an index scan of runs_claimable_idx whatever the cached plan saw (20261126070100).
 set enable_seqscan = off
 as $$
 #variable_conflict use_column
 declare
     v_as_of timestamptz := coalesce(claim_runs.as_of, pg_catalog.now());
     v_executor public.executors;
+    v_actor text;
     v_labels jsonb;
     v_run_ids uuid[];
+    v_claimed private.run_change[];
+    v_started private.run_change[];
 begin
     v_executor := private.assert_executor(claim_runs.executor_id);
     if claim_runs.max_runs is null or claim_runs.max_runs not between 1 and 100 then
@@ -77,10 +77,13 @@ begin
         detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_typeof(v_labels)),
         hint = 'Omit labels to use the registered ones.';
     end if;
+    v_actor := 'executor:' || v_executor.id::text;
 
     update public.executors as x set last_seen_at = greatest(x.last_seen_at, v_as_of)
     where x.id = v_executor.id;
 
+    -- GUARD: concurrent claimers skip each other's locked rows, so a run is claimed once; the
+    -- rows stay locked until commit, across the transition statements below.
     with picked as (
         select r.id, r.workspace_id, r.spec_id, r.attempt_count
         from public.runs as r
@@ -107,31 +110,26 @@ begin
         from picked as p
         inner join public.pipeline_specs as s on s.id = p.spec_id
         returning a.run_id, a.attempt_no
-    ),
-    claimed as (
-        update public.runs as r
-        set status = 'claimed',
-            attempt_count = a.attempt_no,
-            first_claimed_at = coalesce(r.first_claimed_at, v_as_of),
-            deadline_at = coalesce(r.deadline_at, v_as_of + s.max_run_duration),
-            status_changed_at = v_as_of,
-            status_changed_by = 'executor:' || v_executor.id::text,
-            status_reason = pg_catalog.format('claimed (attempt %s)', a.attempt_no),
-            updated_at = v_as_of
-        from attempts as a, public.pipeline_specs as s
-        where r.id = a.run_id and s.id = r.spec_id
-        returning r.id
     )
-    select coalesce(pg_catalog.array_agg(c.id), '{}') into v_run_ids from claimed as c;
+    select pg_catalog.array_agg(a.run_id),
+        pg_catalog.array_agg(row(
+            a.run_id, 'claimed', v_actor, pg_catalog.format('claimed (attempt %s)', a.attempt_no),
+            null, v_as_of + s.max_run_duration
+        )::private.run_change),
+        pg_catalog.array_agg(row(
+            a.run_id, 'running', v_actor, pg_catalog.format('started (attempt %s)', a.attempt_no), null, null
+        )::private.run_change)
+    into v_run_ids, v_claimed, v_started
+    from attempts as a
+    inner join picked as p on p.id = a.run_id
+    inner join public.pipeline_specs as s on s.id = p.spec_id;
 
-    if claim_runs.start and pg_catalog.cardinality(v_run_ids) > 0 then
-        update public.runs as r
-        set status = 'running',
-            status_changed_at = v_as_of,
-            status_changed_by = 'executor:' || v_executor.id::text,
-            status_reason = pg_catalog.format('started (attempt %s)', r.attempt_count),
-            updated_at = v_as_of
-        where r.id = any(v_run_ids);
+    if v_run_ids is null then
+        return;
+    end if;
+    perform private.transition_runs(v_claimed, v_as_of);
+    if claim_runs.start then
+        perform private.transition_runs(v_started, v_as_of);
     end if;
 
     return query

@@ -21,6 +21,7 @@ as $$
 declare
     v_as_of timestamptz := coalesce(heartbeat.as_of, pg_catalog.now());
     v_executor public.executors;
+    v_problem record;
 begin
     v_executor := private.assert_executor(heartbeat.executor_id);
     if pg_catalog.jsonb_typeof(heartbeat.leases) is distinct from 'array' then
@@ -35,14 +36,11 @@ begin
         detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_array_length(heartbeat.leases)),
         hint = 'Split the heartbeat.';
     end if;
-    if exists (
-        select from pg_catalog.jsonb_array_elements(heartbeat.leases) as e
-        where pg_catalog.jsonb_typeof(e.value) <> 'string'
-            or (e.value #>> '{}') !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-    ) then
+    select f.idx, f.problem into v_problem from private.first_lease_problem(heartbeat.leases) as f;
+    if found then
         raise exception 'every lease must be a lease token (uuid string)'
         using errcode = '22023',
-        detail = 'leases contains something that is not a uuid string.',
+        detail = pg_catalog.format('leases[%s] %s.', v_problem.idx, v_problem.problem),
         hint = 'Pass the lease_token values returned by claim_runs.';
     end if;
 
@@ -56,13 +54,14 @@ begin
         group by 1
     ),
     beat as (
+        -- GUARD: a closed attempt's lease is dead: it is not extended and gets lease_lost.
         update public.run_attempts as a
         set heartbeat_at = greatest(a.heartbeat_at, v_as_of),
             lease_expires_at = greatest(a.heartbeat_at, v_as_of) + a.heartbeat_tolerance
         from wanted as w
         where a.lease_token = w.lease_token
           and a.executor_id = v_executor.id
-          and a.finished_at is null
+          and a.status = any(private.live_attempt_statuses())
         returning a.lease_token, a.id, a.run_id, a.lease_expires_at
     )
     select w.lease_token,

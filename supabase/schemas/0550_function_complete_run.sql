@@ -13,7 +13,7 @@ as $$
 declare
     v_as_of timestamptz := coalesce(complete_run.as_of, pg_catalog.now());
     v_attempt public.run_attempts;
-    v_run public.runs;
+    v_done record;
 begin
     perform private.assert_executor_role();
     if complete_run.result is not null and pg_catalog.jsonb_typeof(complete_run.result) <> 'object' then
@@ -22,28 +22,29 @@ begin
         detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_typeof(complete_run.result)),
         hint = 'Pass a summary object or omit it.';
     end if;
+    -- An unknown token (PT404) or another credential's lease (42501) is an error of this call.
     v_attempt := private.lock_lease(complete_run.lease);
-    if v_attempt.status = 'succeeded' then
-        select r.* into v_run from public.runs as r where r.id = v_attempt.run_id;
-        return private.lease_reply('duplicate', v_attempt, v_run);
-    elsif not private.lease_is_live(v_attempt) then
-        return private.reject_dead_lease(v_attempt, 'complete_run', v_as_of);
-    elsif v_attempt.status = 'claimed' then
+
+    select c.outcome, c.run_status into v_done
+    from private.complete_attempts(
+        pg_catalog.jsonb_build_array(
+            pg_catalog.jsonb_build_object('lease', complete_run.lease, 'result', complete_run.result)
+        ),
+        'complete_run', v_as_of
+    ) as c;
+    if v_done.outcome = 'not_started' then
         raise exception 'attempt % was never started', v_attempt.id
         using errcode = 'PT422',
         detail = 'A run goes claimed -> running -> succeeded.',
         hint = 'Call start_run before complete_run.';
+    elsif v_done.outcome = 'rejected' then
+        return private.dead_lease_reply(v_attempt, v_done.run_status, 'complete_run');
     end if;
-
-    update public.run_attempts as a
-    set status = 'succeeded', finished_at = v_as_of, result = complete_run.result
-    where a.id = v_attempt.id
-    returning a.* into v_attempt;
-    v_run := private.transition_run(
-        v_attempt.run_id, 'succeeded', 'executor:' || v_attempt.executor_id::text,
-        pg_catalog.format('succeeded (attempt %s)', v_attempt.attempt_no), v_as_of
+    return private.lease_reply(
+        v_done.outcome,
+        (select a from public.run_attempts as a where a.id = v_attempt.id),
+        (select r from public.runs as r where r.id = v_attempt.run_id)
     );
-    return private.lease_reply('accepted', v_attempt, v_run);
 end
 $$;
 
