@@ -12,6 +12,7 @@ import orjson
 from controlroom.gateway import db, read, rpc
 from controlroom.gateway.auth import Authenticator, Identity, check_api_key
 from controlroom.gateway.config import GatewayConfig
+from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError, not_found_path, not_implemented, schema_not_exposed
 from controlroom.gateway.http import Request, Response
 from controlroom.gateway.logs import RequestLog
@@ -229,9 +230,10 @@ def _range(raw: str | None) -> tuple[int, int | None] | None:
     unit, _, spec = raw.partition("=")
     spec = spec if unit.strip().lower() == "items" else raw
     low, dash, high = spec.strip().partition("-")
-    if not dash or not low.isdigit() or (high and not high.isdigit()):
+    first, last = ascii_int(low), ascii_int(high) if high else None
+    if not dash or first is None or (high and last is None):
         return None
-    return int(low), (int(high) if high else None)
+    return first, last
 
 
 def _headers_json(headers: dict[str, str]) -> str:
