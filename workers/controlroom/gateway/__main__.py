@@ -8,6 +8,7 @@ import sys
 
 from controlroom.gateway import proxy, server
 from controlroom.gateway.config import ConfigError, GatewayConfig
+from controlroom.gateway.digits import ascii_int
 
 
 def main() -> int:
@@ -33,9 +34,9 @@ def main() -> int:
 
 def _worker_count() -> int:
     """CONTROLROOM_API_WORKERS, default one process per core: one asyncio process is one core at most."""
-    raw = os.environ.get("CONTROLROOM_API_WORKERS", "")
-    if raw.strip().isdigit() and int(raw) >= 1:
-        return int(raw)
+    count = ascii_int(os.environ.get("CONTROLROOM_API_WORKERS", ""))
+    if count is not None and count >= 1:
+        return count
     return max(1, os.cpu_count() or 1)
 
 

@@ -9,9 +9,10 @@ from urllib.parse import parse_qsl, unquote
 import asyncpg
 import orjson
 
-from controlroom.gateway import db, read, rpc
+from controlroom.gateway import db, kong, read, rpc
 from controlroom.gateway.auth import Authenticator, Identity, check_api_key
 from controlroom.gateway.config import GatewayConfig
+from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError, not_found_path, not_implemented, schema_not_exposed
 from controlroom.gateway.http import Request, Response
 from controlroom.gateway.logs import RequestLog
@@ -20,7 +21,7 @@ from controlroom.gateway.query import ident
 from controlroom.gateway.respond import error_response, from_database, render
 from controlroom.gateway.schema_cache import SchemaCache
 
-PREFIX = "/rest/v1"
+PREFIX = kong.PREFIX
 SINGULAR = ("application/vnd.pgrst.object+json", "application/vnd.pgrst.object")
 PLURAL = ("*/*", "application/*", "application/json")
 RPC_METHODS = ("GET", "HEAD", "POST")
@@ -50,6 +51,17 @@ class Gateway:
         self.cache = SchemaCache()
         self._keys_cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
 
+    def screen(self, method: str, target: str, headers: dict[str, str]) -> Response | None:
+        """Kong's checks on the head alone, so a request without a valid apikey has its body unread."""
+        refusal = kong.screen(target, headers, self.config.api_keys)
+        if refusal is not None:
+            self.refused(refusal.status, method, target)
+        return refusal
+
+    def refused(self, status: int, method: str, target: str) -> None:
+        """A request the HTTP layer refused before the handler (limits, or screen): one log line."""
+        self.log.request(method, target.split("?", 1)[0], status, 0.0, "-")
+
     def use_cache(self, cache: SchemaCache) -> None:
         self.cache = cache
         self._keys_cache.clear()
@@ -74,7 +86,7 @@ class Gateway:
         raw_path, _, raw_query = request.target.partition("?")
         path = unquote(raw_path)
         if path != PREFIX and not path.startswith(PREFIX + "/"):
-            return Response(404, b'{"message":"no Route matched with those values"}')
+            return Response(404, kong.NO_ROUTE)
         query = parse_qsl(raw_query, keep_blank_values=True)
         headers = request.headers
         apikey_in_query = [v for k, v in query if k == "apikey"]
@@ -229,9 +241,10 @@ def _range(raw: str | None) -> tuple[int, int | None] | None:
     unit, _, spec = raw.partition("=")
     spec = spec if unit.strip().lower() == "items" else raw
     low, dash, high = spec.strip().partition("-")
-    if not dash or not low.isdigit() or (high and not high.isdigit()):
+    first, last = ascii_int(low), ascii_int(high) if high else None
+    if not dash or first is None or (high and last is None):
         return None
-    return int(low), (int(high) if high else None)
+    return first, last
 
 
 def _headers_json(headers: dict[str, str]) -> str:

@@ -1,4 +1,5 @@
-"""Gateway configuration, read from PostgREST's own PGRST_* variables (plus Kong's two API keys)."""
+"""Gateway configuration, read from PostgREST's own PGRST_* variables (plus Kong's two API keys and
+the HTTP limits Kong/Envoy would enforce in front of PostgREST: CONTROLROOM_API_*)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,53 @@ class ConfigError(Exception):
 
 def _split(raw: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value is None or value < 1:
+        raise ConfigError(f"{name}={env.get(name)!r} must be a positive integer.")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number of seconds.") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={raw!r} must be a positive number of seconds.")
+    return value
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one client may make the HTTP server hold: PostgREST itself has none of these, because on
+    Supabase it sits behind Kong/Envoy, which do. Defaults and reasons: docs/gateway.md ("Limits")."""
+
+    max_body_bytes: int = 16 * 1024 * 1024  # CONTROLROOM_API_MAX_BODY_BYTES → 413
+    max_header_bytes: int = 32 * 1024  # CONTROLROOM_API_MAX_HEADER_BYTES (request line + headers) → 431
+    max_headers: int = 100  # CONTROLROOM_API_MAX_HEADERS → 431
+    header_timeout: float = 10.0  # CONTROLROOM_API_HEADER_TIMEOUT_SECONDS: first byte → end of head; 408
+    body_timeout: float = 30.0  # CONTROLROOM_API_BODY_TIMEOUT_SECONDS: between two reads of a body; 408
+    idle_timeout: float = 60.0  # CONTROLROOM_API_IDLE_TIMEOUT_SECONDS: keep-alive without a request; close
+    max_connections: int = 1024  # CONTROLROOM_API_MAX_CONNECTIONS per process; closed at once beyond it
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HttpLimits:
+        d = cls()
+        return cls(
+            max_body_bytes=_positive_int(env, "CONTROLROOM_API_MAX_BODY_BYTES", d.max_body_bytes),
+            max_header_bytes=_positive_int(env, "CONTROLROOM_API_MAX_HEADER_BYTES", d.max_header_bytes),
+            max_headers=_positive_int(env, "CONTROLROOM_API_MAX_HEADERS", d.max_headers),
+            header_timeout=_seconds(env, "CONTROLROOM_API_HEADER_TIMEOUT_SECONDS", d.header_timeout),
+            body_timeout=_seconds(env, "CONTROLROOM_API_BODY_TIMEOUT_SECONDS", d.body_timeout),
+            idle_timeout=_seconds(env, "CONTROLROOM_API_IDLE_TIMEOUT_SECONDS", d.idle_timeout),
+            max_connections=_positive_int(env, "CONTROLROOM_API_MAX_CONNECTIONS", d.max_connections),
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -38,6 +86,7 @@ class GatewayConfig:
     api_keys: frozenset[str]
     pool_size: int
     channel: str = "pgrst"
+    limits: HttpLimits = HttpLimits()
 
     @property
     def default_schema(self) -> str:
@@ -72,4 +121,5 @@ class GatewayConfig:
             api_keys=keys,
             pool_size=_int(env, "PGRST_DB_POOL", 10) or 10,
             channel=env.get("PGRST_DB_CHANNEL") or "pgrst",
+            limits=HttpLimits.from_env(env),
         )

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import httpx
 
+from controlroom.gateway import kong
 from controlroom.gateway.auth import check_api_key
 from controlroom.gateway.config import GatewayConfig
 from controlroom.gateway.errors import ApiError
 from controlroom.gateway.http import Request, Response, serve
 from controlroom.gateway.respond import error_response
 
-PREFIX = "/rest/v1"
+PREFIX = kong.PREFIX
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -85,7 +86,7 @@ async def main(config: GatewayConfig, binary: str) -> None:
     async def handle(request: Request) -> Response:
         path, _, query = request.target.partition("?")
         if path != PREFIX and not path.startswith(PREFIX + "/"):
-            return Response(404, b'{"message":"no Route matched with those values"}')
+            return Response(404, kong.NO_ROUTE)
         try:
             check_api_key(request.headers, config.api_keys)
         except ApiError as err:
@@ -110,7 +111,10 @@ async def main(config: GatewayConfig, binary: str) -> None:
             upstream_resp.status_code, upstream_resp.content, kept, upstream_resp.headers.get("content-type")
         )
 
-    server = await serve(handle, config.host, config.port)
+    def screen(_method: str, target: str, headers: dict[str, str]) -> Response | None:
+        return kong.screen(target, headers, config.api_keys)
+
+    server = await serve(handle, config.host, config.port, config.limits, screen)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from psycopg import sql
 
+from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError, not_implemented, parse_error
 from controlroom.gateway.schema_cache import Column
 
@@ -42,18 +43,45 @@ UNSUPPORTED_OPS = frozenset(
     }
 )
 _MODIFIER = re.compile(r"^(eq|neq|gt|gte|lt|lte|like|ilike|match|imatch)\((any|all)\)$")
-# Characters that can appear in a column name as PostgREST parses it; anything else is a parse error.
-_NAME = re.compile(r'^[^\s,.:()!"\\;\'-][^,.:()!"\\;\']*$')
+# PostgREST's pIdentifierChar besides letters: Parsec's `digit` is ASCII only, `letter` is any
+# Unicode letter.
+_NAME_CHARS = frozenset("0123456789_ $")
 
 
 @lru_cache(maxsize=4096)
 def ident(*names: str) -> str:
-    return sql.Identifier(*names).as_string(None)
+    """A quoted identifier. Like PostgREST's pgFmtIdent, a name is cut at its first NUL: SQL text
+    cannot carry one (the wire protocol ends strings with it), so it must never reach the statement."""
+    return sql.Identifier(*(name.split("\0", 1)[0] for name in names)).as_string(None)
 
 
-@lru_cache(maxsize=4096)
-def literal(value: str) -> str:
-    return sql.Literal(value).as_string(None)
+def field_name(text: str) -> str | None:
+    """A column or alias name by PostgREST's pFieldName grammar, or None when `text` is not one.
+
+    Either a double-quoted name (backslash escapes the next character), or identifiers of letters,
+    ASCII digits, `_`, space and `$` joined by single dashes; surrounding blanks are dropped. So
+    control characters such as NUL, and punctuation, can only appear in a quoted name.
+    """
+    text = text.strip(" \t")
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        out: list[str] = []
+        escaped = False
+        for ch in text[1:-1]:
+            if escaped:
+                out.append(ch)
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                return None
+            else:
+                out.append(ch)
+        return None if escaped else "".join(out)
+    pieces = text.split("-")
+    for piece in pieces:
+        if not piece or not all(ch.isalpha() or ch in _NAME_CHARS for ch in piece):
+            return None
+    return "-".join(piece.strip() for piece in pieces)
 
 
 @dataclass
@@ -106,7 +134,7 @@ def parse_filter(key: str, value: str) -> Filter:
         raise not_implemented(f"the '{op}' operator is not supported")
     if op not in COMPARISONS and op not in PATTERNS and op not in ("is", "in"):
         raise parse_error(f'"failed to parse filter ({value})" (line 1, column 1)', f"Unknown operator '{op}'")
-    return Filter(key, op, operand, negate)
+    return Filter(name_of(key, f"tree path ({key})"), op, operand, negate)
 
 
 def parse_in_list(operand: str) -> list[str]:
@@ -138,14 +166,22 @@ def parse_in_list(operand: str) -> list[str]:
     return items
 
 
+def name_of(raw: str, source: str) -> str:
+    """The column or alias name `raw` denotes; PGRST100 for what PostgREST's grammar cannot parse
+    (`source` names the parameter, as PostgREST's message does: `select parameter (…)`)."""
+    name = field_name(raw)
+    if name is None:
+        raise parse_error(
+            f'"failed to parse {source}"',
+            f"{raw.strip()!r} is not a column name: names are letters, digits, _, $, spaces and dashes, "
+            'or double-quoted ("my.col")',
+        )
+    return name
+
+
 def column(columns: dict[str, Column], name: str, relation: str) -> Column:
     found = columns.get(name)
     if found is None:
-        if not _NAME.match(name):
-            raise parse_error(
-                f'"failed to parse column name ({name})"',
-                "Column names are plain identifiers of the table or function result",
-            )
         raise ApiError(400, "42703", f"column {relation}.{name} does not exist")
     return found
 
@@ -193,11 +229,15 @@ def split_top(text: str) -> list[str]:
     return out
 
 
-def _unquote(name: str) -> str:
-    name = name.strip()
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        return name[1:-1]
-    return name
+def _split_alias(item: str) -> tuple[str | None, str]:
+    """`alias:name` → (alias, name); the separator is the first colon outside double quotes."""
+    quoted = False
+    for i, ch in enumerate(item):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ":" and not quoted:
+            return item[:i], item[i + 1 :]
+    return None, item
 
 
 def select_sql(select: str | None, columns: dict[str, Column], relation: str, qualifier: str) -> str:
@@ -215,12 +255,11 @@ def select_sql(select: str | None, columns: dict[str, Column], relation: str, qu
             raise not_implemented(f"JSON paths and casts in select ({item}) are not supported")
         if "!" in item:
             raise not_implemented(f"embedding hints in select ({item}) are not supported")
-        alias, colon, name = item.partition(":")
-        if not colon:
-            alias, name = "", alias
-        col = column(columns, _unquote(name), relation)
+        raw_alias, raw_name = _split_alias(item)
+        source = f"select parameter ({select})"
+        col = column(columns, name_of(raw_name, source), relation)
         expr = f"{qualifier}.{ident(col.name)}"
-        parts.append(f"{expr} AS {ident(_unquote(alias))}" if alias else expr)
+        parts.append(f"{expr} AS {ident(name_of(raw_alias, source))}" if raw_alias is not None else expr)
     return ", ".join(parts)
 
 
@@ -231,7 +270,7 @@ def order_sql(order: str, columns: dict[str, Column], relation: str, qualifier: 
         if "(" in item or "->" in item or "::" in item:
             raise not_implemented(f"ordering by embedded resources, JSON paths or casts ({item}) is not supported")
         name, *mods = item.split(".")
-        col = column(columns, _unquote(name), relation)
+        col = column(columns, name_of(name, f"order ({order})"), relation)
         term = f"{qualifier}.{ident(col.name)}"
         direction, nulls = "", ""
         for mod in mods:
@@ -281,6 +320,7 @@ def split_query(query: tuple[tuple[str, str], ...], modifiers: Modifiers) -> lis
 
 
 def non_negative(name: str, raw: str) -> int:
-    if not raw.isdigit():
+    value = ascii_int(raw)
+    if value is None:
         raise parse_error(f'"failed to parse {name} parameter ({raw})"', f"{name} must be a non-negative integer")
-    return int(raw)
+    return value

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError
 from controlroom.gateway.http import Response
 from controlroom.gateway.plan import Plan, Shape
@@ -54,7 +55,8 @@ def _raised_pgrst(message: str, detail: str | None) -> ApiError:
         body, meta = _object(message), _object(detail)
     except _Malformed:
         body, meta = {}, {}
-    if not isinstance(body.get("code"), str) or not str(meta.get("status", 400)).isdigit():
+    status = ascii_int(str(meta.get("status", 400)))
+    if not isinstance(body.get("code"), str) or status is None or not 100 <= status <= 599:
         return ApiError(
             500,
             "PGRST121",
@@ -65,7 +67,7 @@ def _raised_pgrst(message: str, detail: str | None) -> ApiError:
         )
     headers = [(str(k), str(v)) for k, v in (meta.get("headers") or {}).items()]
     return ApiError(
-        int(meta.get("status", 400)),
+        status,
         body["code"],
         str(body.get("message", "")),
         body.get("details"),
@@ -108,8 +110,9 @@ def _guc_headers(raw: str | None) -> list[tuple[str, str]]:
 def _guc_status(raw: str | None) -> int | None:
     if not raw:
         return None
-    if raw.strip().isdigit() and 100 <= int(raw) <= 599:
-        return int(raw)
+    status = ascii_int(raw)
+    if status is not None and 100 <= status <= 599:
+        return status
     raise ApiError(500, "PGRST112", "response.status guc must be a valid status code")
 
 

@@ -85,7 +85,7 @@ async def main(config: GatewayConfig) -> None:
     ready = asyncio.Event()
     watch_task = asyncio.create_task(watcher.run(ready))
     await ready.wait()
-    server = await serve(gateway.handle, config.host, config.port)
+    server = await serve(gateway.handle, config.host, config.port, config.limits, gateway.screen, gateway.refused)
     log.event("listening", host=config.host, port=config.port, schemas=list(config.schemas))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from controlroom.gateway.digits import ascii_int
+
 _PREFIX2 = {
     "08": 503,
     "09": 500,
@@ -46,7 +48,8 @@ def http_status(sqlstate: str, message: str, *, authenticated: bool) -> int:
     if sqlstate == "42501":
         return 403 if authenticated else 401
     if sqlstate.startswith("PT"):
-        return int(sqlstate[2:]) if sqlstate[2:].isdigit() and 100 <= int(sqlstate[2:]) <= 599 else 500
+        status = ascii_int(sqlstate[2:])
+        return status if status is not None and 100 <= status <= 599 else 500
     if sqlstate.startswith("57"):
         return 500
     if sqlstate.startswith("P0"):

@@ -105,9 +105,9 @@ begin
     perform pg_catalog.set_config('response.headers', '[{"X-Custom": "yes"}]', true);
     return 'created';
 end $$;
-create function contract_fixtures.bad_status() returns text language plpgsql as $$
+create function contract_fixtures.bad_status(status text default 'nope') returns text language plpgsql as $$
 begin
-    perform pg_catalog.set_config('response.status', 'nope', true);
+    perform pg_catalog.set_config('response.status', bad_status.status, true);
     return 'x';
 end $$;
 
