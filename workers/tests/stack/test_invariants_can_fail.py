@@ -25,6 +25,10 @@ BREAKAGES = {
         "create function public.{name}() returns int language sql set search_path = '' as 'select 1';"
         "grant execute on function public.{name}() to anon;"
     ),
+    "only_transition_runs_changes_a_run_status": (
+        "create function private.{name}(run uuid) returns void language sql set search_path = ''"
+        " as 'update public.runs set status = ''queued'' where id = run';"
+    ),
     "every_table_column_and_function_has_a_comment": (
         "create table public.{name} (id int); alter table public.{name} enable row level security;"
     ),
