@@ -1,4 +1,7 @@
-"""`python -m controlroom.gitops lock | check-migrations | schemas | contract [--update] | secrets | squawk | plpgsql-check`."""
+"""GitOps gates: `python -m controlroom.gitops COMMAND`.
+
+Commands: lock | check-migrations | schemas | contract [--update] | secrets | squawk | plpgsql-check.
+"""
 
 from __future__ import annotations
 

@@ -23,9 +23,7 @@ def test_the_cron_sweep_commits_one_bounded_batch_at_a_time(database_url: str, m
                 conn.execute(
                     "select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id]
                 )
-        job = conn.execute(
-            "select command from cron.job where jobname = 'controlroom_requeue_stale_runs'"
-        ).fetchone()
+        job = conn.execute("select command from cron.job where jobname = 'controlroom_requeue_stale_runs'").fetchone()
         assert job is not None
         # Exactly what pg_cron runs every minute (it sweeps every workspace, ours included).
         conn.execute(job["command"])

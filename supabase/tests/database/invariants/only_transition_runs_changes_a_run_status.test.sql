@@ -6,7 +6,7 @@ select is(
     array(
         select p.oid::pg_catalog.regprocedure::text
         from pg_catalog.pg_proc as p
-        inner join pg_catalog.pg_namespace as n on n.oid = p.pronamespace
+        inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
         where n.nspname in ('public', 'private')
             and p.prosrc ~* 'update\s+public\.runs\M[^;]*\mset\M[^;]*\mstatus\s*='
         order by 1

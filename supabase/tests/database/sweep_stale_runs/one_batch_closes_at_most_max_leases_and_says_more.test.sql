@@ -33,7 +33,7 @@ select is(
 );
 select is(
     (select count(*)::integer from public.run_transitions as t
-     inner join public.runs as r on r.id = t.run_id
+     inner join public.runs as r on t.run_id = r.id
      where r.workspace_id = tests.workspace_id() and t.actor = 'system:requeue'),
     7, 'every run moved exactly once, audited by the sweep'
 );
