@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from controlroom import cli_common as common
 from controlroom.artifacts import ArtifactError, ArtifactKey, ArtifactRecord, ArtifactStore, Lineage, s3_client
-from controlroom.cli_common import err, fail, handles_errors, out, print_json
+from controlroom.cli import common
+from controlroom.cli.common import err, fail, handles_errors, out, print_json
 from controlroom.client.models import Artifact
 
 VERDICT_STYLES = {"ok": "green", "mismatch": "bold red", "missing": "bold red", "error": "bold red"}

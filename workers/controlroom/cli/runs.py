@@ -17,8 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from controlroom import cli_common as common
-from controlroom.cli_common import err, fail, handles_errors, out, print_json
+from controlroom.cli import common
+from controlroom.cli.common import err, fail, handles_errors, out, print_json
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.models import PublishedSpec, RunAttempt, RunBoardRow, RunEvent
 from controlroom.specs.canonical import canonical_body
