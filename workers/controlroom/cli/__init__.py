@@ -10,9 +10,11 @@ from rich.console import Console
 
 from controlroom import keys
 from controlroom.cli.artifacts import register as register_artifacts
+from controlroom.cli.events import register as register_events
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
+from controlroom.cli.submit import register as register_submit
 from controlroom.cli.worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
 from controlroom.localstack.errors import StackError
@@ -27,7 +29,9 @@ app = typer.Typer(
 register_stack(app)
 register_worker(app)
 register_specs(app)
+register_submit(app)
 register_runs(app)
+register_events(app)
 register_artifacts(app)
 
 err = Console(stderr=True)
