@@ -22,7 +22,7 @@ from controlroom.client.models import (
     Completion,
     CompletionReply,
     EventsReply,
-    Executor,
+    ExecutorRecord,
     HeartbeatReply,
     LeaseReply,
     PublishedSpec,
@@ -105,13 +105,13 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         version: str | None = None,
         host: str | None = None,
-    ) -> Executor:
+    ) -> ExecutorRecord:
         data = self._call(
             "register_executor",
             {"pool": pool, "labels": labels or {}, "version": version, "host": host},
             idempotent=False,
         )
-        return Executor.model_validate(data)
+        return ExecutorRecord.model_validate(data)
 
     def claim_runs(
         self,
