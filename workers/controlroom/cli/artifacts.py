@@ -19,6 +19,7 @@ from controlroom.artifacts import ArtifactError, ArtifactKey, ArtifactRecord, Ar
 from controlroom.cli import common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
 from controlroom.cli.progress import Tally
+from controlroom.client.control_plane import ControlPlane
 from controlroom.client.models import Artifact
 
 VERDICT_STYLES = {"ok": "green", "mismatch": "bold red", "missing": "bold red", "error": "bold red"}
@@ -133,15 +134,7 @@ def verify(
         with Tally("verifying artifacts", total, quiet=as_json) as tally:
             for page in plane.artifact_pages(run_id=run_id, workspace_id=workspace_id):
                 for row in page:
-                    result = _verify_one(store, row)
-                    if result["status"] != "error":
-                        reply = plane.record_artifact_verification(
-                            row.id,
-                            ok=result["ok"],
-                            actual_sha256=result["actual_sha256"],
-                            actual_size=result["actual_size"],
-                        )
-                        result["event_id"] = reply.get("event_id")
+                    result = _verify_and_record(plane, store, row)
                     counts[result["status"]] += 1
                     tally.advance()
                     if as_json or not result["ok"]:
@@ -166,6 +159,16 @@ def verify(
             _print_result(result, console=err)
     if bad or unchecked:
         raise typer.Exit(1)
+
+
+def _verify_and_record(plane: ControlPlane, store: ArtifactStore, row: Artifact) -> dict[str, Any]:
+    result = _verify_one(store, row)
+    if result["status"] != "error":
+        reply = plane.record_artifact_verification(
+            row.id, ok=result["ok"], actual_sha256=result["actual_sha256"], actual_size=result["actual_size"]
+        )
+        result["event_id"] = reply.get("event_id")
+    return result
 
 
 def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:

@@ -129,6 +129,10 @@ def test_verify_all_checks_the_artifact_after_the_first_thousand(
     summary = "1001 of 1001 artifact(s) checked: 1000 ok, 1 mismatch"
     assert summary in done.stderr
     assert done.stderr.split(summary, 1)[1].strip().startswith(f"mismatch {tampered}")  # the failures, again
+    # Listing the run's artifacts pages past the cap too.
+    listed = invoke("artifacts", finished_run.run_id, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 1001
     # (read in SQL: the run now has more events than one API read returns)
     failed = db.execute(
         "select payload ->> 'uri' from public.run_events where run_id = %s and type = 'artifact.verification_failed'",
