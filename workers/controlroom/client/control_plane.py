@@ -8,6 +8,7 @@ talks to the local stack and to a Supabase project.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from controlroom.client.models import (
     Completion,
     CompletionReply,
     EventsReply,
-    Executor,
+    ExecutorRecord,
     HeartbeatReply,
     LeaseReply,
     PublishedSpec,
@@ -50,6 +51,11 @@ ATTEMPT_COLUMNS = (
     "id,run_id,attempt_no,executor_id,status,claimed_at,started_at,heartbeat_at,finished_at,"
     "error_class,error_message,retryable"
 )
+
+
+# Rows per read of artifact_pages: the API's row cap on Supabase and the local stack (max_rows), so a
+# page is one full read; a smaller cap only makes the pages shorter.
+ARTIFACT_PAGE_SIZE = 1000
 
 
 def _id(value: UUID | str) -> str:
@@ -99,13 +105,13 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         version: str | None = None,
         host: str | None = None,
-    ) -> Executor:
+    ) -> ExecutorRecord:
         data = self._call(
             "register_executor",
             {"pool": pool, "labels": labels or {}, "version": version, "host": host},
             idempotent=False,
         )
-        return Executor.model_validate(data)
+        return ExecutorRecord.model_validate(data)
 
     def claim_runs(
         self,
@@ -336,10 +342,42 @@ class ControlPlane:
         return _events.validate_python(self.select("run_events", filters=filters, order="id"))
 
     def artifacts(self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None) -> list[Artifact]:
-        """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first."""
-        filters: dict[str, str] = {}
-        if run_id is not None:
-            filters["run_id"] = f"eq.{_id(run_id)}"
-        if workspace_id is not None:
-            filters["workspace_id"] = f"eq.{_id(workspace_id)}"
-        return _artifacts.validate_python(self.select("artifacts", filters=filters, order="created_at"))
+        """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first. All of
+        them: read page by page (artifact_pages), however many the API's row cap would cut off."""
+        rows = [row for page in self.artifact_pages(run_id=run_id, workspace_id=workspace_id) for row in page]
+        return sorted(rows, key=lambda row: (row.created_at, str(row.id)))
+
+    def artifact_pages(
+        self,
+        *,
+        run_id: UUID | str | None = None,
+        workspace_id: UUID | str | None = None,
+        page_size: int = ARTIFACT_PAGE_SIZE,
+    ) -> Iterator[list[Artifact]]:
+        """Every artifact record of a run, of a workspace, or (neither) every visible one, in pages in id order.
+
+        Keyset paging: each page asks for the ids after the last one of the page before, so no record is
+        skipped or read twice however many there are, and records registered meanwhile are read if their id
+        comes later. A page can be shorter than asked (the API caps rows per read, 1,000 on Supabase), so
+        only an empty page ends the reading.
+        """
+        filters = _artifact_filters(run_id, workspace_id)
+        while True:
+            page = _artifacts.validate_python(self.select("artifacts", filters=filters, order="id", limit=page_size))
+            if not page:
+                return
+            yield page
+            filters = {**filters, "id": f"gt.{page[-1].id}"}
+
+    def count_artifacts(self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None) -> int:
+        """How many artifact records artifact_pages would read now (new ones may be registered meanwhile)."""
+        return self.transport.count("artifacts", filters=_artifact_filters(run_id, workspace_id))
+
+
+def _artifact_filters(run_id: UUID | str | None, workspace_id: UUID | str | None) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    if run_id is not None:
+        filters["run_id"] = f"eq.{_id(run_id)}"
+    if workspace_id is not None:
+        filters["workspace_id"] = f"eq.{_id(workspace_id)}"
+    return filters

@@ -14,7 +14,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Executor(_Model):
+class ExecutorRecord(_Model):
     id: UUID
     pool: str
     workspace_id: UUID | None = None

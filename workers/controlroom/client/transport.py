@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from postgrest.exceptions import APIError
+from postgrest.types import CountMethod
 from supabase import Client, ClientOptions, create_client
 
 from controlroom.client.errors import ConfigurationError, ControlPlaneError, Unavailable, from_response
@@ -97,26 +98,41 @@ class Transport:
         self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
     ) -> list[dict[str, Any]]:
         """A read of a table or view; filters are PostgREST's `op.value` strings, e.g. {"status": "eq.queued"}."""
-        query = self._client.table(table).select(columns)
-        for column, expression in filters.items():
-            op, _, value = expression.partition(".")
-            query = query.filter(column, op, value)
+        query = self._filtered(self._client.table(table).select(columns), filters)
         if order:
             query = query.order(order, desc=desc)
         if limit is not None:
             query = query.limit(limit)
+        rows: list[dict[str, Any]] = self._read(table, query).data
+        return rows
+
+    def count(self, table: str, *, filters: dict[str, str]) -> int:
+        """How many rows of a table or view the caller sees (an exact count, no rows sent)."""
+        query = self._filtered(self._client.table(table).select("*", count=CountMethod.exact, head=True), filters)
+        found = self._read(table, query).count
+        if found is None:
+            raise Unavailable(f"{self.url} did not count the rows of {table} (no Content-Range in its answer)")
+        return int(found)
+
+    @staticmethod
+    def _filtered(query: Any, filters: dict[str, str]) -> Any:
+        for column, expression in filters.items():
+            op, _, value = expression.partition(".")
+            query = query.filter(column, op, value)
+        return query
+
+    def _read(self, table: str, query: Any) -> Any:
+        """The answer to a read, retried while the API cannot be reached (reads are idempotent)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                rows: list[dict[str, Any]] = query.execute().data  # type: ignore[assignment]
+                return query.execute()
             except APIError as exc:
                 raise self._refusal(exc) from None
             except (*NEVER_SENT, *MAYBE_SENT) as exc:
                 if attempt >= self.retry.attempts:
                     raise Unavailable(f"cannot read {table} from {self.url}: {exc}") from None
-            else:
-                return rows
             self._sleep(self.retry.delay(attempt))
 
     @staticmethod

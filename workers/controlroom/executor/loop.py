@@ -77,7 +77,7 @@ class Executor:
         self._events = EventBatcher(
             self._send_events,
             interval=options.event_flush_seconds,
-            on_error=lambda lease, exc: self.log("events.flush_failed", level="warn", error=str(exc)),
+            on_error=lambda lease, exc: self.log("events.flush_failed", level="warning", error=str(exc)),
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
@@ -123,7 +123,7 @@ class Executor:
                         # Started in the same transaction: the executor runs what it claims at once.
                         claimed = self.plane.claim_runs(self.executor_id, capacity, start=True)
                     except Unavailable as exc:
-                        self.log("claim.failed", level="warn", error=str(exc))
+                        self.log("claim.failed", level="warning", error=str(exc))
                     except ControlPlaneError as exc:
                         self.log("claim.refused", level="error", error=str(exc))
                         self.shutting_down.set()
@@ -131,7 +131,7 @@ class Executor:
                 for claim in claimed:
                     held = _held(claim)
                     self.leases.add(held)
-                    self.log("run.claimed", run_id=held.run_id, attempt=held.attempt)
+                    self.log("run.claimed", run_id=held.run_id, attempt=held.attempt_no)
                     pool.submit(self._execute, held).add_done_callback(self._finished)
                 if claimed:
                     self._heartbeat.poke()
@@ -152,7 +152,7 @@ class Executor:
         if not self.leases.wait_empty(self.options.grace_seconds):
             # Grace is over: stop the phases; each run is then handed back as retryable.
             for run in self.leases.snapshot():
-                self.log("run.stopping_for_shutdown", run_id=run.run_id, attempt=run.attempt)
+                self.log("run.stopping_for_shutdown", run_id=run.run_id, attempt=run.attempt_no)
                 run.request_stop()
             self.leases.wait_empty(None)
         self._heartbeat.stop()
@@ -206,7 +206,7 @@ def _held(claim: ClaimedRun) -> HeldRun:
     return HeldRun(
         run_id=str(claim.run_id),
         attempt_id=str(claim.attempt_id),
-        attempt=claim.attempt_no,
+        attempt_no=claim.attempt_no,
         lease=str(claim.lease_token),
         workspace_id=str(claim.workspace_id),
         spec=claim.spec_body,

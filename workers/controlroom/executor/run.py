@@ -64,7 +64,7 @@ class RunExecution:
         self.store = store
         self.events = events
         self.completions = completions
-        self.log = log.bind(run_id=run.run_id, attempt=run.attempt)
+        self.log = log.bind(run_id=run.run_id, attempt=run.attempt_no)
         self.shutting_down = shutting_down
         self.phase_env = phase_env
 
@@ -102,7 +102,7 @@ class RunExecution:
         params = resolve_params(spec, self.run.params)
         context = RunContext(
             id=self.run.run_id,
-            attempt=self.run.attempt,
+            attempt=self.run.attempt_no,
             workspace=spec.workspace,
             bucket=self.store.bucket,
             spec_name=spec.name,
@@ -117,7 +117,7 @@ class RunExecution:
         spec = phase.runtime
         run.phase = spec.name
         key = ArtifactKey(
-            workspace=run.workspace_id, run=run.run_id, attempt=run.attempt, phase=spec.name, name="result.json"
+            workspace=run.workspace_id, run=run.run_id, attempt=run.attempt_no, phase=spec.name, name="result.json"
         )
         phase_dir = workdir / spec.name
         phase_dir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +195,7 @@ class RunExecution:
         except LeaseLost:
             self.run.request_stop(lost=True)
         except ControlPlaneError as exc:
-            self.log("events.flush_failed", level="warn", error=str(exc))
+            self.log("events.flush_failed", level="warning", error=str(exc))
 
     # -- endings ---------------------------------------------------------------------------------
     def _after_stop(self, result: PhaseResult | None) -> RunOutcome:

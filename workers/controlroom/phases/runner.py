@@ -23,7 +23,7 @@ from controlroom.phases.supervise import Launch, Outcome, SpawnError, run_superv
 SUMMARY_LINES = 20
 _FINISHED_LEVEL: dict[str, EventLevel] = {
     "succeeded": "info",
-    "cancelled": "warn",
+    "cancelled": "warning",
     "failed": "error",
     "cap_exceeded": "error",
 }
@@ -130,7 +130,7 @@ def _report_events(ctx: PhaseContext, result: PhaseResult, outcome: Outcome) -> 
                 "lines": stream.lines,
                 "tail": list(tail),
             }
-            level: EventLevel = "warn" if name == "stderr" and result.status != "succeeded" else "info"
+            level: EventLevel = "warning" if name == "stderr" and result.status != "succeeded" else "info"
             ctx.on_event(
                 PHASE_LOG,
                 level,
@@ -140,7 +140,7 @@ def _report_events(ctx: PhaseContext, result: PhaseResult, outcome: Outcome) -> 
     if outcome.leftovers_stopped:
         ctx.on_event(
             PHASE_LOG,
-            "warn",
+            "warning",
             f"phase {result.phase}: processes left behind by the phase were stopped",
             {"phase": result.phase},
         )
