@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from postgrest.exceptions import APIError
+from postgrest.exceptions import APIError, APIErrorFromJSON
+from pydantic import ValidationError
 from supabase import Client, ClientOptions, create_client
 
-from controlroom.client.errors import ConfigurationError, ControlPlaneError, Unavailable, from_response
+from controlroom.client import boundedjson
+from controlroom.client.errors import (
+    ConfigurationError,
+    ControlPlaneError,
+    InvalidReply,
+    Unavailable,
+    from_response,
+)
 
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.WriteTimeout)
@@ -74,12 +82,14 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
 
-    def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool) -> Any:
+    def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool, per_item: bool = False) -> Any:
+        """The decoded reply. per_item: an array reply is decoded item by item, and an item that
+        cannot be decoded (too deep) comes back as a boundedjson.Undecodable in its place."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._client.rpc(name, params).execute().data
+                return self._send_rpc(name, params, per_item=per_item)
             except APIError as exc:
                 raise self._refusal(exc) from None
             except NEVER_SENT as exc:
@@ -92,6 +102,26 @@ class Transport:
                         + ("it may or may not have applied it" if not idempotent else "gave up after retries")
                     ) from None
             self._sleep(self.retry.delay(attempt))
+
+    def _send_rpc(self, name: str, params: dict[str, Any], *, per_item: bool) -> Any:
+        # postgrest-py's execute() decodes with the stdlib's recursive decoder, which a reply
+        # carrying a deeply nested value (tenant-written params) turns into a RecursionError that
+        # kills the worker. The request is the same; only the decoding is ours and bounded.
+        response: httpx.Response = self._client.rpc(name, params).request.send(httpx.Headers())
+        if not response.is_success:
+            try:
+                raise APIError(dict(APIErrorFromJSON.model_validate_json(response.content)))
+            except ValidationError:
+                raise APIError(
+                    {"message": response.text[:2000], "code": str(response.status_code), "hint": None, "details": None}
+                ) from None
+        if not response.content:
+            return None
+        decode = boundedjson.loads_items if per_item else boundedjson.loads
+        try:
+            return decode(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidReply(f"the reply to {name} cannot be decoded: {exc}") from None
 
     def select(
         self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
