@@ -107,7 +107,10 @@ class Transport:
         # postgrest-py's execute() decodes with the stdlib's recursive decoder, which a reply
         # carrying a deeply nested value (tenant-written params) turns into a RecursionError that
         # kills the worker. The request is the same; only the decoding is ours and bounded.
-        response: httpx.Response = self._client.rpc(name, params).request.send(httpx.Headers())
+        return self._decode(name, self._client.rpc(name, params).request.send(httpx.Headers()), per_item=per_item)
+
+    @staticmethod
+    def _decode(what: str, response: httpx.Response, *, per_item: bool) -> Any:
         if not response.is_success:
             try:
                 raise APIError(dict(APIErrorFromJSON.model_validate_json(response.content)))
@@ -121,7 +124,7 @@ class Transport:
         try:
             return decode(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidReply(f"the reply to {name} cannot be decoded: {exc}") from None
+            raise InvalidReply(f"the reply to {what} cannot be decoded: {exc}") from None
 
     def select(
         self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
@@ -139,7 +142,7 @@ class Transport:
         while True:
             attempt += 1
             try:
-                rows: list[dict[str, Any]] = query.execute().data  # type: ignore[assignment]
+                rows: list[dict[str, Any]] = self._decode(table, query.request.send(httpx.Headers()), per_item=False)
             except APIError as exc:
                 raise self._refusal(exc) from None
             except (*NEVER_SENT, *MAYBE_SENT) as exc:

@@ -81,7 +81,7 @@ def unreachable_reason(python: str, identity: PhaseIdentity) -> str | None:
     env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV} | {"PYTHONPATH": _PACKAGE_ROOT}
     argv = [python, "-c", "import controlroom.phases.pyentry"]
     try:
-        done = subprocess.run(  # noqa: S603 - fixed argv
+        done = subprocess.run(
             argv,
             env=env,
             cwd="/",
