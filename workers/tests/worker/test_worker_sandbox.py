@@ -7,17 +7,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from controlroom import keys
 from controlroom.artifacts import ArtifactStore, s3_client
 from tests.worker.conftest import PY, Queue, wait_until
 
@@ -206,3 +209,32 @@ def test_a_signal_storm_while_the_worker_runs_does_not_hang_it(
         raise AssertionError("the worker hung after a storm of SIGTERMs") from None
     # The second signal means "exit now": 128 + SIGTERM.
     assert code == 128 + signal.SIGTERM, code
+
+
+def test_a_phase_cannot_read_the_token_file_and_a_readable_token_file_is_refused(
+    make_queue: Callable[..., Queue], tmp_path: Path
+) -> None:
+    exe = shutil.which("controlroom", path=str(Path(PY).parent)) or "controlroom"
+    tmp_path.chmod(0o755)  # the directory is not what protects the token: the file's mode is
+    token_file = tmp_path / "executor-token"
+    attack = ["sh", "-c", 'cat "$1" || echo TOKEN_DENIED', "sh", str(token_file)]
+    queue = make_queue([{"name": "peek", "kind": "shell", "argv": attack}])
+    token = keys.executor_token(os.environ["SUPABASE_JWT_SECRET"], pool=queue.pool, ttl_seconds=600)
+    token_file.write_text(token)
+    # A worker with no secret in its environment at all: only the token file.
+    env = {k: v for k, v in os.environ.items() if k not in (*SECRET_NAMES, "CONTROLROOM_TOKEN")}
+    env["CONTROLROOM_TOKEN_FILE"] = str(token_file)
+    argv = [exe, "worker", "--pool", queue.pool, "--once"]
+
+    token_file.chmod(0o644)
+    refused = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode != 0
+    assert "must not be readable by group or others" in refused.stderr
+
+    token_file.chmod(0o600)
+    run = queue.submit()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert queue.run(run)["status"] == "succeeded"
+    assert "TOKEN_DENIED" in _stdout_of(queue, run)
+    assert token not in _texts_of(queue, run)
