@@ -15,6 +15,7 @@ out, whatever still runs under it (phases orphaned by a worker that was killed) 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import signal
@@ -69,29 +70,43 @@ def _int_env(name: str, default: int) -> int:
         raise IdentityError(f"{name}={raw!r} is not an integer") from None
 
 
-def _processes_of(uid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("Uid:"):
-                    if int(line.split()[1]) == uid:  # real uid
-                        pids.append(int(entry.name))
-                    break
-        except (OSError, ValueError, IndexError):
-            continue
-    return pids
+def _real_uid(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def kill_processes_of(uid: int) -> int:
-    """SIGKILL every process whose real uid is `uid`; returns how many were signalled."""
-    pids = _processes_of(uid)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    return len(pids)
+    """SIGKILL every process whose real uid is `uid`; returns how many were signalled.
+
+    Through a pidfd opened before the uid is checked, so a pid reused in between by some other
+    process is never signalled (the pidfd still names the process that was checked, or a dead one)."""
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as exc:
+            if exc.errno == errno.ENOSYS and _real_uid(pid) == uid:  # kernel < 5.3: no pidfds
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+            continue
+        try:
+            if _real_uid(pid) == uid:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                killed += 1
+        except OSError:
+            pass  # exited meanwhile
+        finally:
+            os.close(pidfd)
+    return killed
 
 
 class PhaseIdentities:
