@@ -24,14 +24,18 @@ class ChildReport:
     breach: dict[str, JsonValue] | None = None
 
 
-def _read_regular_file(path: Path, max_bytes: int) -> tuple[int, bytes | None]:
+def _read_regular_file(path: Path, max_bytes: int, owner: int | None) -> tuple[int, bytes | None]:
     """(size, bytes) of a regular file, never following a symlink nor blocking on a FIFO: the
     directory belongs to the phase, which may have replaced the file to make the worker (perhaps
-    root) read something else. bytes is None when the file is larger than max_bytes."""
+    root) read something else. With `owner`, the file must belong to it and have one link (a hard
+    link to a file of someone else's, where the kernel allows one, is refused too). bytes is None
+    when the file is larger than max_bytes."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular
+        if owner is not None and (info.st_uid != owner or info.st_nlink != 1):
             raise _NotRegular
         if info.st_size > max_bytes:
             return info.st_size, None
@@ -43,13 +47,13 @@ class _NotRegular(Exception):
     pass
 
 
-def read_report(path: Path, max_bytes: int) -> ChildReport:
+def read_report(path: Path, max_bytes: int, owner: int | None = None) -> ChildReport:
     try:
-        size, data = _read_regular_file(path, max_bytes)
+        size, data = _read_regular_file(path, max_bytes, owner)
     except FileNotFoundError:
         return ChildReport("missing")
     except (_NotRegular, OSError):  # ELOOP: a symlink
-        return ChildReport("invalid", message="the result file is not a regular file")
+        return ChildReport("invalid", message="the result file is not a regular file of the phase's own")
     if data is None:
         return ChildReport("too_large", size=size)
     try:

@@ -74,7 +74,8 @@ def _execute(spec: PhaseSpec, ctx: PhaseContext, scratch: Path) -> tuple[Outcome
             {"phase": spec.name, "kind": spec.kind, "pid": pid, "caps": spec.caps.model_dump(mode="json")},
         ),
     )
-    report = read_report(result_path, spec.caps.result_bytes) if isinstance(spec, PythonPhase) else None
+    owner = ctx.identity.uid if ctx.identity else None
+    report = read_report(result_path, spec.caps.result_bytes, owner) if isinstance(spec, PythonPhase) else None
     return outcome, report
 
 

@@ -238,3 +238,66 @@ def test_a_phase_cannot_read_the_token_file_and_a_readable_token_file_is_refused
     assert queue.run(run)["status"] == "succeeded"
     assert "TOKEN_DENIED" in _stdout_of(queue, run)
     assert token not in _texts_of(queue, run)
+
+
+STEAL_MODULE = """
+import os, sys
+
+def steal(params):
+    # Replace the result file pyentry would write with a link to a file only the worker can read,
+    # and leave without writing: a worker that follows it reports that file as the result.
+    result = sys.argv[sys.argv.index("--result") + 1]
+    if params["how"] == "symlink":
+        os.symlink(params["target"], result)
+    else:
+        os.link(params["target"], result)
+    os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("how", ["symlink", "hardlink"])
+def test_a_phase_cannot_make_the_worker_read_a_file_for_it(make_queue: Callable[..., Queue], how: str) -> None:
+    marker = f"worker-only-{os.urandom(8).hex()}"
+    private = Path(tempfile.mkdtemp(prefix="h5-private-"))  # 0700, the worker's (root's)
+    target = private / "secret.json"
+    target.write_text(json.dumps({"ok": True, "result": marker}))
+    target.chmod(0o600)
+    private.chmod(0o711)  # reachable by path, as /etc/shadow is; the file's mode protects it
+    code_dir = Path(tempfile.mkdtemp(prefix="h5-code-"))
+    code_dir.chmod(0o755)
+    (code_dir / "h5_steal.py").write_text(STEAL_MODULE)
+    (code_dir / "h5_steal.py").chmod(0o644)
+    try:
+        queue = make_queue(
+            [
+                {
+                    "name": "steal",
+                    "kind": "python",
+                    "entrypoint": "h5_steal:steal",
+                    "pythonpath": [str(code_dir)],
+                    "params": {"target": str(target), "how": how},
+                }
+            ],
+            retries={"max_attempts": 1},
+        )
+        run = queue.submit()
+        worker = subprocess.Popen(
+            [
+                shutil.which("controlroom", path=str(Path(PY).parent)) or "controlroom",
+                "worker",
+                "--pool",
+                queue.pool,
+                "--once",
+            ],
+            env=dict(os.environ),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        assert queue.run(run)["status"] == "failed"
+        assert marker not in _texts_of(queue, run)
+        assert marker not in json.dumps(queue.run(run))
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(code_dir, ignore_errors=True)
