@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         """Claim and execute runs (RPC only over SUPABASE_URL; artifacts to S3)."""
         # First of all: closes /proc/<worker>/{environ,mem,maps} to same-uid processes (phases
         # when the worker cannot switch uid), before any secret is read.
-        hardening.make_non_dumpable()
+        non_dumpable = hardening.make_non_dumpable()
         try:
             identities = PhaseIdentities.from_env()
         except IdentityError as exc:
@@ -108,6 +108,7 @@ def register(app: typer.Typer) -> None:
         scrubbed = hardening.scrub_secrets()
         log(
             "executor.sandbox",
+            non_dumpable=non_dumpable,
             phase_uids=f"{identities.base}..{identities.base + identities.count - 1}" if identities else None,
             scrubbed_env=scrubbed,
         )
