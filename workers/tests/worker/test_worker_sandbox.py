@@ -89,8 +89,9 @@ import glob, os, sys, time
 marker_seen, denied = False, set()
 deadline = time.monotonic() + 6
 while time.monotonic() < deadline:
-    # Run directories cannot be listed, but phase names are no secret: try the lurker's by name.
-    for d in [p for root in glob.glob('/tmp/controlroom-*') for p in (root, root + '/lurk')]:
+    # /tmp is listable, so the lurker's run directory is found by its run id; it cannot be listed,
+    # but phase names are no secret: try the lurker's phase directory by name.
+    for d in [p for root in glob.glob(f'/tmp/controlroom-{sys.argv[1][:8]}-*') for p in (root, root + '/lurk')]:
         if os.getcwd().startswith(d):
             continue
         for attempt in (lambda: open(os.path.join(d, 'secret.txt')).read(), lambda: ' '.join(os.listdir(d))):
@@ -111,8 +112,8 @@ def test_a_phase_cannot_read_another_runs_working_directory(
 ) -> None:
     marker = f"run-a-secret-{os.urandom(8).hex()}"
     lurker_queue = make_queue([_lurker(marker)])
-    probe_queue = make_queue([{"name": "probe", "kind": "shell", "argv": [PY, "-c", PROBE]}])
     lurker_run = lurker_queue.submit()
+    probe_queue = make_queue([{"name": "probe", "kind": "shell", "argv": [PY, "-c", PROBE, lurker_run]}])
     lurker_worker = start_worker(lurker_queue.pool, "--once")
     assert wait_until(lambda: "CWD" in json.dumps(lurker_queue.events(lurker_run)) or _lurking(lurker_run), 30)
     probe_run = probe_queue.submit()
