@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -10,9 +11,19 @@ import typer
 from controlroom import keys
 from controlroom.artifacts import ArtifactStore, s3_client
 from controlroom.client.control_plane import ControlPlane
+from controlroom.executor import hardening
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
+from controlroom.executor.signals import on_stop
+from controlroom.phases.identity import IdentityError, PhaseIdentities
+from controlroom.phases.launch import unreachable_reason
+
+SAME_UID_WARNING = (
+    "the worker is neither root nor holds CAP_SETUID+CAP_SETGID, so phases run as its own uid: they "
+    "cannot read its memory or environment (non-dumpable), but can signal it and read each other's "
+    "files; see docs/security.md"
+)
 
 
 def parse_labels(text: str | None) -> dict[str, str]:
@@ -48,6 +59,28 @@ def register(app: typer.Typer) -> None:
         token: str | None = typer.Option(None, envvar="CONTROLROOM_TOKEN", help="Executor JWT (bearer)."),
     ) -> None:
         """Claim and execute runs (RPC only over SUPABASE_URL; artifacts to S3)."""
+        # First of all: closes /proc/<worker>/{environ,mem,maps} to same-uid processes (phases
+        # when the worker cannot switch uid), before any secret is read.
+        non_dumpable = hardening.make_non_dumpable()
+        try:
+            identities = PhaseIdentities.from_env()
+        except IdentityError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if identities is not None:
+            with identities.held() as probe:
+                reason = unreachable_reason(sys.executable, probe)
+            if reason is not None:
+                raise typer.BadParameter(
+                    f"phases run as unprivileged uids, and {reason}. Make the interpreter, the virtualenv and "
+                    "the package readable and their directories searchable by other users (scripts/setup "
+                    "does this for a Python under /root); see docs/security.md"
+                )
+        token_file = os.environ.get("CONTROLROOM_TOKEN_FILE")
+        if token is None and token_file:
+            try:
+                token = hardening.read_token_file(Path(token_file))
+            except hardening.HardeningError as exc:
+                raise typer.BadParameter(str(exc)) from None
         if token is None:
             # Local convenience: with the project secret at hand (the local stack), mint a token.
             token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
@@ -68,10 +101,22 @@ def register(app: typer.Typer) -> None:
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
         )
-        executor = Executor(plane, store, options, JsonLog(component="worker"))
-        executor.install_signal_handlers()
+        log = JsonLog(component="worker")
+        executor = Executor(plane, store, options, log, identities=identities)
+        # Everything that needed a secret has read it (the token, the S3 client, the phases' data
+        # credentials): nothing the worker does later, or spawns, sees them in its environment.
+        scrubbed = hardening.scrub_secrets()
+        log(
+            "executor.sandbox",
+            non_dumpable=non_dumpable,
+            phase_uids=f"{identities.base}..{identities.base + identities.count - 1}" if identities else None,
+            scrubbed_env=scrubbed,
+        )
+        if identities is None:
+            log("executor.same_uid_phases", level="warning", detail=SAME_UID_WARNING)
         try:
-            code = executor.run()
+            with on_stop(executor.handle_signal):
+                code = executor.run()
         finally:
             plane.close()
         raise typer.Exit(code)

@@ -12,18 +12,21 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
-from controlroom.client.errors import ConfigurationError
+from controlroom.client.boundedjson import Undecodable
+from controlroom.client.errors import ConfigurationError, InvalidReply
 from controlroom.client.models import (
     Artifact,
     ArtifactReply,
     ClaimedRun,
+    ClaimReply,
     Completion,
     CompletionReply,
     EventsReply,
     ExecutorRecord,
     HeartbeatReply,
+    InvalidClaim,
     LeaseReply,
     PublishedSpec,
     Run,
@@ -35,7 +38,6 @@ from controlroom.client.models import (
 )
 from controlroom.client.transport import RetryPolicy, Transport
 
-_claims = TypeAdapter(list[ClaimedRun])
 _beats = TypeAdapter(list[HeartbeatReply])
 _completions = TypeAdapter(list[CompletionReply])
 _workspaces = TypeAdapter(list[Workspace])
@@ -91,11 +93,19 @@ class ControlPlane:
     def close(self) -> None:
         self.transport.close()
 
-    def _call(self, name: str, params: dict[str, Any], *, idempotent: bool, nulls: tuple[str, ...] = ()) -> Any:
+    def _call(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        idempotent: bool,
+        nulls: tuple[str, ...] = (),
+        per_item: bool = False,
+    ) -> Any:
         """None means "use the SQL default" and is left out, except for the `nulls` parameters, which
         have no default and for which NULL is a value (left out, PostgREST would find no function)."""
         sent = {k: v for k, v in params.items() if v is not None or k in nulls}
-        return self.transport.rpc(name, sent, idempotent=idempotent)
+        return self.transport.rpc(name, sent, idempotent=idempotent, per_item=per_item)
 
     # -- executors --------------------------------------------------------------------------------
     def register_executor(
@@ -122,13 +132,46 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         start: bool = False,
     ) -> list[ClaimedRun]:
-        """Claims up to max_runs; with start=True they are also started (no start_run per run)."""
+        """Claims up to max_runs; with start=True they are also started (no start_run per run).
+
+        Raises InvalidReply if an item of the reply cannot be decoded; `claim` reports those
+        items instead, so that the caller can fail them and run the others."""
+        reply = self.claim(executor_id, max_runs, pool=pool, labels=labels, start=start)
+        if reply.invalid:
+            raise InvalidReply(f"{len(reply.invalid)} claimed run(s) cannot be decoded: {reply.invalid[0].reason}")
+        return reply.runs
+
+    def claim(
+        self,
+        executor_id: UUID | str,
+        max_runs: int = 1,
+        *,
+        pool: str | None = None,
+        labels: dict[str, str] | None = None,
+        start: bool = False,
+    ) -> ClaimReply:
+        """claim_runs, decoded item by item: runs whose payload cannot be decoded or validated (a
+        tenant's params nested too deep, say) come back in `invalid`, next to the good ones."""
         params: dict[str, Any] = {"executor_id": _id(executor_id), "max_runs": max_runs, "pool": pool, "labels": labels}
         if start:
             params["start"] = True
         # Not retried once sent: a lost reply leaves leases that requeue_stale_runs recovers.
-        data = self._call("claim_runs", params, idempotent=False)
-        return _claims.validate_python(data or [])
+        data = self._call("claim_runs", params, idempotent=False, per_item=True)
+        if not isinstance(data, list):
+            raise InvalidReply(f"claim_runs answered {type(data).__name__}, not an array")
+        runs: list[ClaimedRun] = []
+        invalid: list[InvalidClaim] = []
+        for item in data:
+            if isinstance(item, Undecodable):
+                invalid.append(InvalidClaim.from_fields(item.fields, item.reason))
+                continue
+            try:
+                runs.append(ClaimedRun.model_validate(item))
+            except ValidationError as exc:
+                fields = item if isinstance(item, dict) else {}
+                reason = f"claimed run does not match the ClaimedRun shape: {exc.errors()[0]['msg']}"
+                invalid.append(InvalidClaim.from_fields(fields, reason))
+        return ClaimReply(runs=runs, invalid=invalid)
 
     def heartbeat(self, executor_id: UUID | str, leases: list[UUID | str]) -> list[HeartbeatReply]:
         data = self._call(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,9 @@ from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
+from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
+from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import PhaseResult
 from controlroom.phases.runner import run_phase
 from controlroom.specs.load import parse_spec
@@ -58,6 +58,7 @@ class RunExecution:
         log: JsonLog,
         shutting_down: threading.Event,
         phase_env: dict[str, str],
+        identity: PhaseIdentity | None = None,
     ) -> None:
         self.run = run
         self.plane = plane
@@ -67,6 +68,7 @@ class RunExecution:
         self.log = log.bind(run_id=run.run_id, attempt=run.attempt_no)
         self.shutting_down = shutting_down
         self.phase_env = phase_env
+        self.identity = identity
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -81,9 +83,8 @@ class RunExecution:
             except LeaseLost:
                 return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
         self.log("run.started", phases=len(phases))
-        workdir = Path(tempfile.mkdtemp(prefix=f"controlroom-{run.run_id[:8]}-"))
         results: dict[str, JsonValue] = {}
-        try:
+        with workdirs.run_root(f"controlroom-{run.run_id[:8]}-", self.identity) as workdir:
             for phase in phases:
                 if run.stop.is_set():
                     break
@@ -94,8 +95,6 @@ class RunExecution:
             if run.stop.is_set():
                 return self._after_stop(None)
             return self._complete(results)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def _render(self) -> list[RenderedPhase]:
         spec = parse_spec(self.run.spec, f"spec {self.run.spec_hash[:12]}")
@@ -119,8 +118,8 @@ class RunExecution:
         key = ArtifactKey(
             workspace=run.workspace_id, run=run.run_id, attempt=run.attempt_no, phase=spec.name, name="result.json"
         )
-        phase_dir = workdir / spec.name
-        phase_dir.mkdir(parents=True, exist_ok=True)
+        # Owned by the phase's identity, 0700: no other run can read it (see phases/workdirs.py).
+        phase_dir = workdirs.private_dir(workdir, spec.name, self.identity)
         lineage = Lineage(
             spec_hash=run.spec_hash,
             tool_versions={"controlroom": __version__},
@@ -132,7 +131,13 @@ class RunExecution:
 
         with S3LogSink(self.store, log_key(key, "stdout")) as out, S3LogSink(self.store, log_key(key, "stderr")) as err:
             ctx = PhaseContext(
-                workdir=phase_dir, cancel=run.stop, on_event=on_event, stdout=out, stderr=err, env=self.phase_env
+                workdir=phase_dir,
+                cancel=run.stop,
+                on_event=on_event,
+                stdout=out,
+                stderr=err,
+                env=self.phase_env,
+                identity=self.identity,
             )
             self.log("phase.started", phase=spec.name, kind=phase.kind)
             result = run_phase(spec, ctx)
