@@ -75,6 +75,11 @@ create index runs_spec_id_workspace_id_idx on public.runs (spec_id, workspace_id
 create index runs_deadline_at_idx on public.runs (deadline_at)
 where status in ('claimed', 'running') and deadline_at is not null;
 create index runs_submitted_by_idx on public.runs (submitted_by);
+-- The orchestration caps count what runs and what waits per workspace, up to the cap (0515, 0415).
+create index runs_active_workspace_id_pool_idx on public.runs (workspace_id, pool)
+where status in ('claimed', 'running');
+create index runs_queued_workspace_id_idx on public.runs (workspace_id)
+where status = 'queued';
 
 comment on table public.runs is
 'One execution request of a spec version. Definition columns never change after insert; status and bookkeeping change only through the transition layer, which audits every change in run_transitions.';

@@ -55,6 +55,8 @@ create index run_attempts_live_lease_expires_at_idx on public.run_attempts (leas
 where finished_at is null;
 create index run_attempts_executor_id_idx on public.run_attempts (executor_id);
 create index run_attempts_workspace_id_idx on public.run_attempts (workspace_id);
+-- The daily budget reads the attempts of a workspace that are live or finished today (0515).
+create index run_attempts_workspace_id_finished_at_idx on public.run_attempts (workspace_id, finished_at);
 
 comment on table public.run_attempts is
 'One row per claim of a run. The lease token fences every executor write: once the attempt is closed, its token is dead.';

@@ -40,6 +40,8 @@ begin
         detail = 'No workspace has this id.',
         hint = 'Check the workspace id.';
     end if;
+    -- Orchestration caps (docs/caps.md): what a spec may ask for in this workspace.
+    perform private.assert_spec_within_limits(publish_spec.workspace_id, publish_spec.body);
 
     insert into public.pipeline_specs as s (workspace_id, name, version, body, published_by)
     values (
@@ -80,7 +82,7 @@ end
 $$;
 
 comment on function public.publish_spec(uuid, text, text, jsonb) is
-'Publishes an immutable spec version (body: a JSON object of at most 256 KiB, PT413, and 32 levels, 22023). Re-publishing identical content is a no-op that returns the existing row; different content under the same name and version is a conflict (23505).';
+'Publishes an immutable spec version (body: a JSON object of at most 256 KiB, PT413, and 32 levels, 22023). A spec asking for more than the workspace''s limits is refused (22023, naming the field, value and limit). Re-publishing identical content is a no-op that returns the existing row; different content under the same name and version is a conflict (23505).';
 
 revoke execute on function public.publish_spec(uuid, text, text, jsonb) from public, anon, authenticated;
 grant execute on function public.publish_spec(uuid, text, text, jsonb) to authenticated, service_role;

@@ -98,6 +98,15 @@ begin
         hint = 'Publish the spec with publish_spec first, or check the name, version or hash.';
     end if;
 
+    -- Orchestration caps (docs/caps.md): the workspace's highest priority and queue admission. A
+    -- retried submit of a run already queued under its key is answered below, not refused.
+    if submit_run.idempotency_key is null or not exists (
+        select from public.runs as r
+        where r.workspace_id = submit_run.workspace_id and r.idempotency_key = submit_run.idempotency_key
+    ) then
+        perform private.assert_run_admitted(submit_run.workspace_id, submit_run.priority);
+    end if;
+
     insert into public.runs as r (
         workspace_id, spec_id, params, priority, idempotency_key, pool, required_labels,
         submitted_by, created_at, score, not_before, status_changed_at, status_changed_by,
@@ -131,7 +140,7 @@ end
 $$;
 
 comment on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz) is
-'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505).';
+'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505). Workspace limits: priority above max_priority is refused (22023), a full queue (max_queued_runs) with PT429.';
 
 revoke execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz)
 from public, anon, authenticated;

@@ -50,6 +50,10 @@ declare
     v_run_ids uuid[];
     v_claimed private.run_change[];
     v_started private.run_change[];
+    v_skip_workspaces uuid[];
+    v_skip_specs uuid[];
+    v_candidates uuid[];
+    v_capped uuid[];
 begin
     v_executor := private.assert_executor(claim_runs.executor_id);
     if claim_runs.max_runs is null or claim_runs.max_runs not between 1 and 100 then
@@ -82,19 +86,54 @@ begin
     update public.executors as x set last_seen_at = greatest(x.last_seen_at, v_as_of)
     where x.id = v_executor.id;
 
+    -- Orchestration caps (docs/caps.md): skip the workspaces and specs that cannot take a run now.
+    select f.workspace_ids, f.spec_ids into v_skip_workspaces, v_skip_specs
+    from private.capped_claim_filter(v_executor.pool, v_executor.workspace_id, v_as_of) as f;
+
     -- GUARD: concurrent claimers skip each other's locked rows, so a run is claimed once; the
     -- rows stay locked until commit, across the transition statements below.
-    with picked as (
-        select r.id, r.workspace_id, r.spec_id, r.attempt_count
+    select pg_catalog.array_agg(p.id order by p.score desc, p.created_at, p.id) into v_candidates
+    from (
+        select r.id, r.score, r.created_at
         from public.runs as r
         where r.status = 'queued'
           and r.pool = v_executor.pool
           and r.not_before <= v_as_of
           and r.required_labels <@ v_labels
           and (v_executor.workspace_id is null or r.workspace_id = v_executor.workspace_id)
+          and r.workspace_id <> all(v_skip_workspaces)
+          and r.spec_id <> all(v_skip_specs)
         order by r.score desc, r.created_at, r.id
         limit claim_runs.max_runs
         for update of r skip locked
+    ) as p;
+    if v_candidates is null then
+        return;
+    end if;
+
+    -- GUARD: caps hold under concurrency. Claims of a capped workspace take its workspace_limits
+    -- row lock (in workspace order, so claimers never deadlock) and count what runs in a statement
+    -- of their own, after every earlier claim of the workspace committed.
+    v_capped := array(
+        select distinct r.workspace_id
+        from public.runs as r
+        where r.id = any(v_candidates)
+          and exists (select from public.workspace_limits as wl where wl.workspace_id = r.workspace_id)
+        order by r.workspace_id
+    );
+    if pg_catalog.cardinality(v_capped) > 0 then
+        perform
+        from public.workspace_limits as wl
+        where wl.workspace_id = any(v_capped)
+        order by wl.workspace_id
+        for no key update;
+        v_candidates := private.admit_within_caps(v_candidates, v_executor.pool, v_as_of);
+    end if;
+
+    with picked as (
+        select r.id, r.workspace_id, r.spec_id, r.attempt_count
+        from public.runs as r
+        where r.id = any(v_candidates)
     ),
     attempts as (
         -- Started at once, the attempt is running from its first row; the run still passes
@@ -145,7 +184,7 @@ end
 $$;
 
 comment on function public.claim_runs(uuid, integer, text, jsonb, timestamptz, boolean) is
-'Claims up to max_runs queued runs of the executor''s pool whose not_before has passed and whose required labels the executor has, in score order (FOR UPDATE SKIP LOCKED). With start => true the runs are also started (claimed -> running, both audited) in the same transaction, for an executor that runs them at once. Returns per run the attempt, its lease token and what the executor needs to run it.';
+'Claims up to max_runs queued runs of the executor''s pool whose not_before has passed and whose required labels the executor has, in score order (FOR UPDATE SKIP LOCKED), never past a workspace, pool or pipeline concurrency cap or the daily budget (docs/caps.md; capped workspaces are serialised on their workspace_limits row). With start => true the runs are also started (claimed -> running, both audited) in the same transaction, for an executor that runs them at once. Returns per run the attempt, its lease token and what the executor needs to run it.';
 
 revoke execute on function public.claim_runs(uuid, integer, text, jsonb, timestamptz, boolean)
 from public, anon, authenticated, service_role;

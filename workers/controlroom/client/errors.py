@@ -76,6 +76,11 @@ class PayloadTooLarge(ControlPlaneError):
     large params and spec content by reference (docs/caps.md, "Input bounds")."""
 
 
+class QueueFull(ControlPlaneError):
+    """The workspace already holds its max_queued_runs queued runs (PT429): retry once queued runs
+    have been claimed, or ask a workspace admin to raise the limit (docs/caps.md)."""
+
+
 class ServerError(ControlPlaneError):
     """An unexpected database or gateway failure (HTTP 5xx)."""
 
@@ -96,6 +101,7 @@ BY_CODE: dict[str, type[ControlPlaneError]] = {
     "PT409": LeaseLost,
     "PT422": InvalidTransition,
     "PT413": PayloadTooLarge,
+    "PT429": QueueFull,
     "PT503": Unavailable,
     "PGRST202": NotFound,
     "PGRST205": NotFound,
@@ -116,6 +122,7 @@ BY_STATUS: dict[int, type[ControlPlaneError]] = {
     404: NotFound,
     409: Conflict,
     413: PayloadTooLarge,
+    429: QueueFull,
     503: Unavailable,
 }
 
