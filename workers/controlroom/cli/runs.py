@@ -1,5 +1,5 @@
-"""`controlroom runs | run show | cancel`: the run board, one run in detail with its audit trail, and
-cancelling a run."""
+"""`controlroom runs | run show | why | cancel`: the run board, one run in detail with its audit trail,
+why a queued run waits, and cancelling a run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.text import Text
 
 from controlroom.cli import common
 from controlroom.cli.common import err, handles_errors, out, print_json
+from controlroom.client.models import WaitReason
 
 run_app = typer.Typer(name="run", help="One run in detail.", no_args_is_help=True)
 
@@ -76,10 +77,11 @@ def show(
         row = common.run(plane, run_arg)
         attempts = plane.run_attempts(row.run_id)
         transitions = plane.run_transitions(row.run_id)
+        waits = plane.explain_wait(row.run_id) if row.status == "queued" else []
     finally:
         plane.close()
     if as_json:
-        print_json({"run": row, "attempts": attempts, "transitions": transitions})
+        print_json({"run": row, "attempts": attempts, "transitions": transitions, "waiting": waits})
         return
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -99,6 +101,8 @@ def show(
     facts.add_row("last change", f"{row.status_changed_by}: {row.status_reason}")
     if row.last_error_class:
         facts.add_row("last error", common.last_error(row))
+    if waits:
+        facts.add_row("waiting", why_paragraph(waits))
     out.print(facts)
 
     day = common.local_day(row.created_at)
@@ -139,6 +143,35 @@ def _actor(actor: str) -> str:
     return f"{kind}:{common.short(ident)}" if sep and kind in ("executor", "user") else actor
 
 
+# -- why ---------------------------------------------------------------------------------------
+
+
+def why_paragraph(waits: list[WaitReason]) -> str:
+    """The reasons in one paragraph, most specific first (explain_wait's order)."""
+    sentences = [w.message[:1].upper() + w.message[1:] for w in waits]
+    return ". ".join(sentences) + "."
+
+
+@handles_errors()
+def why(
+    run_arg: str = typer.Argument(..., metavar="RUN", help="Run id (full, or the 8-character short form)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Why a queued run is not being claimed: executors, labels, caps, budget, backoff, its place in line."""
+    plane = common.connect()
+    try:
+        row = common.run(plane, run_arg)
+        waits = plane.explain_wait(row.run_id)
+    finally:
+        plane.close()
+    if as_json:
+        print_json(waits)
+        return
+    out.print(
+        f"run {common.short(row.run_id)} ({row.spec_name}@{row.spec_version}, {row.status}): {why_paragraph(waits)}"
+    )
+
+
 # -- cancel --------------------------------------------------------------------------------------
 
 
@@ -168,4 +201,5 @@ def cancel(
 def register(app: typer.Typer) -> None:
     app.command("runs")(runs)
     app.add_typer(run_app)
+    app.command()(why)
     app.command()(cancel)

@@ -34,6 +34,7 @@ from controlroom.client.models import (
     RunBoardRow,
     RunEvent,
     RunTransition,
+    WaitReason,
     Workspace,
 )
 from controlroom.client.transport import RetryPolicy, Transport
@@ -45,6 +46,7 @@ _specs = TypeAdapter(list[PublishedSpec])
 _board = TypeAdapter(list[RunBoardRow])
 _attempts = TypeAdapter(list[RunAttempt])
 _transitions = TypeAdapter(list[RunTransition])
+_waits = TypeAdapter(list[WaitReason])
 _events = TypeAdapter(list[RunEvent])
 _artifacts = TypeAdapter(list[Artifact])
 
@@ -297,6 +299,11 @@ class ControlPlane:
     def cancel_run(self, run_id: UUID | str, reason: str | None = None) -> Run:
         data = self._call("cancel_run", {"run_id": _id(run_id), "reason": reason}, idempotent=True)
         return Run.model_validate(data)
+
+    def explain_wait(self, run_id: UUID | str) -> list[WaitReason]:
+        """Why a queued run is not being claimed, most specific reason first."""
+        data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
+        return sorted(_waits.validate_python(data), key=lambda w: w.rank)
 
     def requeue_stale_runs(self) -> dict[str, Any]:
         return dict(self._call("requeue_stale_runs", {}, idempotent=True))

@@ -237,6 +237,16 @@ class RunTransition(_Model):
     at: datetime
 
 
+class WaitReason(_Model):
+    """A row of public.explain_wait: one reason a queued run is not being claimed (rank 1 is the most
+    specific; see docs/caps.md, "Why is it waiting")."""
+
+    rank: int
+    reason: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunEvent(_Model):
     """A row of public.run_events."""
 
