@@ -27,6 +27,7 @@ create table public.runs (
     status_changed_by text not null,
     status_reason text not null,
     updated_at timestamptz not null default pg_catalog.now(),
+    due_by timestamptz,
     constraint runs_pkey primary key (id),
     constraint runs_status_valid check (
         status in ('queued', 'claimed', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out')
@@ -95,7 +96,7 @@ comment on column public.runs.submitted_by is
 'Submitting user (null for the service role) (definition, immutable). History: no foreign key, the id stays after the account is deleted.';
 comment on column public.runs.created_at is 'Submit time; claim order within a score (definition, immutable).';
 comment on column public.runs.status is 'queued | claimed | running | succeeded | failed | cancelled | timed_out (see docs/architecture.md).';
-comment on column public.runs.score is 'Claim order, higher first. Today equal to priority; the seam for multi-signal scoring.';
+comment on column public.runs.score is 'Claim order, higher first: the multi-signal score (private.run_score; explain_score shows its factors), stored at submit, on requeue and by the refresh tick (public.refresh_scores).';
 comment on column public.runs.not_before is 'A queued run is not claimed before this time (retry backoff).';
 comment on column public.runs.attempt_count is 'Attempts started so far (= attempt_no of the latest attempt).';
 comment on column public.runs.first_claimed_at is 'First claim; max run duration counts from here.';
@@ -108,6 +109,7 @@ comment on column public.runs.status_changed_at is 'Time of the latest transitio
 comment on column public.runs.status_changed_by is 'Actor of the latest transition: user:<uuid>, executor:<uuid>, service_role or system:<job>.';
 comment on column public.runs.status_reason is 'Reason of the latest transition.';
 comment on column public.runs.updated_at is 'Last change of any bookkeeping column.';
+comment on column public.runs.due_by is 'Optional deadline given at submit: the deadline factor of the score rises as it nears (definition).';
 
 -- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.runs enable row level security;

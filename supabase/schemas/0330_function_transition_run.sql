@@ -35,6 +35,14 @@ begin
         end,
         deadline_at = coalesce(r.deadline_at, c.deadline_at),
         not_before = coalesce(c.not_before, r.not_before),
+        -- A requeued run is scored again: its age restarts and its retry factor counts.
+        score = case
+            when c.to_status = 'queued' then private.run_score(
+                r.workspace_id, r.pool, r.spec_id, r.priority, transition_runs.as_of, r.due_by, r.attempt_count,
+                transition_runs.as_of
+            )
+            else r.score
+        end,
         finished_at = case when c.to_status = any(private.terminal_run_statuses()) then transition_runs.as_of end,
         status_changed_at = transition_runs.as_of,
         status_changed_by = c.actor,
@@ -47,7 +55,7 @@ end
 $$;
 
 comment on function private.transition_runs(private.run_change [], timestamptz) is
-'The one way a run''s status changes: moves each run of changes to its to_status in one statement (the trigger checks the edge and audits it) and returns the changed runs. Claimed starts a new attempt (attempt_count + 1, first_claimed_at, deadline_at); a terminal status sets finished_at.';
+'The one way a run''s status changes: moves each run of changes to its to_status in one statement (the trigger checks the edge and audits it) and returns the changed runs. Claimed starts a new attempt (attempt_count + 1, first_claimed_at, deadline_at); a terminal status sets finished_at; queued again rescores the run (private.run_score).';
 
 create function private.transition_run(
     run_id uuid,

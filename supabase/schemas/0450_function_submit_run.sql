@@ -11,7 +11,8 @@ create function public.submit_run(
     params jsonb default '{}'::jsonb,
     priority integer default 0,
     idempotency_key text default null,
-    as_of timestamptz default null
+    as_of timestamptz default null,
+    due_by timestamptz default null
 )
 returns public.runs
 language plpgsql
@@ -110,12 +111,16 @@ begin
     insert into public.runs as r (
         workspace_id, spec_id, params, priority, idempotency_key, pool, required_labels,
         submitted_by, created_at, score, not_before, status_changed_at, status_changed_by,
-        status_reason, updated_at
+        status_reason, updated_at, due_by
     )
     values (
         submit_run.workspace_id, v_spec.id, submit_run.params, submit_run.priority,
         submit_run.idempotency_key, v_spec.pool, v_spec.required_labels, (select auth.uid()),
-        v_as_of, submit_run.priority, v_as_of, v_as_of, v_actor, 'submitted', v_as_of
+        v_as_of,
+        private.run_score(
+            submit_run.workspace_id, v_spec.pool, v_spec.id, submit_run.priority, v_as_of, submit_run.due_by, 0, v_as_of
+        ),
+        v_as_of, v_as_of, v_actor, 'submitted', v_as_of, submit_run.due_by
     )
     on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
     returning r.* into v_run;
@@ -128,21 +133,21 @@ begin
     from public.runs as r
     where r.workspace_id = submit_run.workspace_id
       and r.idempotency_key = submit_run.idempotency_key;
-    if (v_run.spec_id, v_run.params, v_run.priority)
-        is distinct from (v_spec.id, submit_run.params, submit_run.priority) then
+    if (v_run.spec_id, v_run.params, v_run.priority, v_run.due_by)
+        is distinct from (v_spec.id, submit_run.params, submit_run.priority, submit_run.due_by) then
         raise exception 'idempotency key % was used for a different request', submit_run.idempotency_key
         using errcode = '23505',
-        detail = pg_catalog.format('Run %s was submitted with this key for another spec, params or priority.', v_run.id),
+        detail = pg_catalog.format('Run %s was submitted with this key for another spec, params, priority or due_by.', v_run.id),
         hint = 'Use a new idempotency key for a new request.';
     end if;
     return v_run;
 end
 $$;
 
-comment on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz) is
-'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505). Workspace limits: priority above max_priority is refused (22023), a full queue (max_queued_runs) with PT429.';
+comment on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz, timestamptz) is
+'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash). params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023). The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505). due_by (optional) feeds the deadline factor of the score, stored at submit (private.run_score). Workspace limits: priority above max_priority is refused (22023), a full queue (max_queued_runs) with PT429.';
 
-revoke execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz)
+revoke execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz, timestamptz)
 from public, anon, authenticated;
-grant execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz)
+grant execute on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz, timestamptz)
 to authenticated, service_role;

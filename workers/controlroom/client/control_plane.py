@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from controlroom.client.models import (
     RunBoardRow,
     RunEvent,
     RunTransition,
+    ScoreFactor,
     WaitReason,
     Workspace,
 )
@@ -47,6 +49,7 @@ _board = TypeAdapter(list[RunBoardRow])
 _attempts = TypeAdapter(list[RunAttempt])
 _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
+_factors = TypeAdapter(list[ScoreFactor])
 _events = TypeAdapter(list[RunEvent])
 _artifacts = TypeAdapter(list[Artifact])
 
@@ -280,7 +283,9 @@ class ControlPlane:
         params: dict[str, Any] | None = None,
         priority: int = 0,
         idempotency_key: str | None = None,
+        due_by: datetime | None = None,
     ) -> Run:
+        """`due_by` (optional) raises the run's score as it nears (the deadline factor)."""
         data = self._call(
             "submit_run",
             {
@@ -291,6 +296,7 @@ class ControlPlane:
                 "params": params or {},
                 "priority": priority,
                 "idempotency_key": idempotency_key,
+                "due_by": due_by.isoformat() if due_by is not None else None,
             },
             idempotent=idempotency_key is not None,
         )
@@ -304,6 +310,10 @@ class ControlPlane:
         """Why a queued run is not being claimed, most specific reason first."""
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
         return sorted(_waits.validate_python(data), key=lambda w: w.rank)
+
+    def explain_score(self, run_id: UUID | str) -> list[ScoreFactor]:
+        """Every factor of a run's score (raw, normalised, weight, contribution), then total and stored."""
+        return _factors.validate_python(self._call("explain_score", {"run_id": _id(run_id)}, idempotent=True))
 
     def requeue_stale_runs(self) -> dict[str, Any]:
         return dict(self._call("requeue_stale_runs", {}, idempotent=True))

@@ -172,6 +172,19 @@ class Run(_Model):
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     status_reason: str | None = None
+    score: float | None = None
+    due_by: datetime | None = None
+
+
+class ScoreFactor(_Model):
+    """A row of public.explain_score: one factor of a run's score (or the `total` and `stored` rows,
+    which carry only `contribution`); see docs/architecture.md, "Scheduling"."""
+
+    factor: str
+    raw: float | None = None
+    normalised: float | None = None
+    weight: float | None = None
+    contribution: float | None = None
 
 
 # -- read models (rows of tables and views; RLS decides which the caller sees) --------------------

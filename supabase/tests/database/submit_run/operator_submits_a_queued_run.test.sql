@@ -11,7 +11,11 @@ select tests.reset_role();
 -- TEST: the run is queued with its params, priority, and the spec's pool and labels
 select is((tests.run(:'run_id')).status, 'queued', 'the run is queued');
 select is((tests.run(:'run_id')).params, '{"day": "2026-11-26"}'::jsonb, 'params are stored');
-select is((tests.run(:'run_id')).score, 5::double precision, 'score starts as the priority');
+select is(
+    (tests.run(:'run_id')).score,
+    (1005 / 2000.0 * 1000 + 1000 + 0.5 * 100)::double precision,
+    'score is the multi-signal score at submit: priority 5, full fair share, unknown duration (default weights)'
+);
 select is((tests.run(:'run_id')).pool, tests.pool(), 'pool comes from the spec');
 select is((tests.run(:'run_id')).required_labels, '{"gpu": "a100"}'::jsonb, 'required labels come from the spec');
 
