@@ -19,8 +19,9 @@ from rich.text import Text
 
 from controlroom.cli import common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
-from controlroom.client.control_plane import ControlPlane
-from controlroom.client.models import PublishedSpec, RunAttempt, RunBoardRow, RunEvent
+from controlroom.cli.param_rows import read_csv, read_param_file
+from controlroom.client.control_plane import SUBMIT_BATCH_MAX, ControlPlane
+from controlroom.client.models import PublishedSpec, RunAttempt, RunBoardRow, RunEvent, SubmitReply
 from controlroom.specs.canonical import canonical_body
 from controlroom.specs.load import SPEC_SUFFIXES, load_spec, parse_spec
 from controlroom.specs.params import resolve_params
@@ -92,13 +93,32 @@ def submit(
         list[str] | None, typer.Option("--param", "-p", help="A run parameter k=v (v parsed as JSON if it can be).")
     ] = None,
     priority: int = typer.Option(0, min=-1000, max=1000, help="Higher runs first."),
-    idempotency_key: str | None = typer.Option(None, help="Submitting again with this key returns the same run."),
+    idempotency_key: str | None = typer.Option(
+        None, help="Submitting again with this key returns the same run (in a batch: KEY-<row number> per run)."
+    ),
+    param_file: Annotated[
+        Path | None,
+        typer.Option("--param-file", help="One run per entry: a JSON array of param objects, or JSON Lines."),
+    ] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option("--from-csv", help="One run per row of a CSV file with a header row (cells read like --param)."),
+    ] = None,
     wait: bool = typer.Option(False, "--wait", help="Follow the run until it ends; exit 0 only if it succeeded."),
     timeout: float | None = typer.Option(None, min=0, help="With --wait: give up waiting after this many seconds."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Queue a run of a published spec, with its parameters checked (and defaults filled in) first."""
     params = dict(parse_param(item) for item in param or [])
+    if param_file is not None and from_csv is not None:
+        fail("pass --param-file or --from-csv, not both")
+    rows: list[dict[str, JsonValue]] | None = None
+    if param_file is not None:
+        rows = read_param_file(param_file)
+    elif from_csv is not None:
+        rows = read_csv(from_csv)
+    if rows is not None and wait:
+        fail("--wait follows one run; a batch submit does not wait", hint="Follow the runs with controlroom runs.")
     target = _target(spec_arg, workspace, version)
     plane = common.connect()
     try:
@@ -117,6 +137,14 @@ def submit(
                 hint="Bump `version` and publish it (controlroom spec diff shows what changed), "
                 "or submit the published version by name.",
             )
+        if rows is not None:
+            # --param values are shared by every row; a row's own value wins.
+            batch = [{**params, **row} for row in rows]
+            answers = _submit_batch(plane, ws.id, chosen, batch, priority, idempotency_key)
+            _print_batch(answers, ws.slug, chosen, as_json=as_json)
+            if not all(a.ok for a in answers):
+                raise typer.Exit(1)
+            return
         resolved = _resolve(chosen, params)
         run = plane.submit_run(
             ws.id,
@@ -150,6 +178,65 @@ def submit(
         _print_ending(final)
     if final.status != "succeeded":  # failed, cancelled, timed out, or still going after --timeout
         raise typer.Exit(1)
+
+
+def _submit_batch(
+    plane: ControlPlane,
+    workspace_id: UUID,
+    spec: PublishedSpec,
+    rows: list[dict[str, JsonValue]],
+    priority: int,
+    idempotency_key: str | None,
+) -> list[SubmitReply]:
+    """Every row checked first (nothing is queued when one fails), then submit_runs in chunks of 1000."""
+    problems: list[str] = []
+    items: list[dict[str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            resolved = _resolve_or_raise(spec, row)
+        except SpecError as exc:
+            problems.extend(f"row {number}: {problem}" for problem in exc.problems)
+            continue
+        item: dict[str, Any] = {
+            "spec_name": spec.name,
+            "spec_version": spec.version,
+            "params": resolved,
+            "priority": priority,
+        }
+        if idempotency_key is not None:
+            item["idempotency_key"] = f"{idempotency_key}-{number}"
+        items.append(item)
+    if problems:
+        for line in problems:
+            typer.echo(line)
+        fail(f"{len(problems)} problem(s) in the rows; nothing submitted")
+    answers: list[SubmitReply] = []
+    for start in range(0, len(items), SUBMIT_BATCH_MAX):
+        chunk = plane.submit_runs(workspace_id, items[start : start + SUBMIT_BATCH_MAX])
+        answers.extend(a.model_copy(update={"item": a.item + start}) for a in chunk)
+    return answers
+
+
+def _print_batch(answers: list[SubmitReply], workspace_slug: str, spec: PublishedSpec, *, as_json: bool) -> None:
+    if as_json:
+        print_json(answers)
+        return
+    counts = {outcome: sum(1 for a in answers if a.outcome == outcome) for outcome in ("accepted", "duplicate")}
+    refused = [a for a in answers if not a.ok]
+    out.print(
+        f"submitted {len(answers)} run(s) of {spec.name}@{spec.version} in {workspace_slug}: "
+        f"{counts['accepted']} queued, {counts['duplicate']} already queued, {len(refused)} refused"
+    )
+    for answer in refused:
+        err.print(f"row {answer.item + 1}: {answer.code}: {answer.message}")
+
+
+def _resolve_or_raise(spec: PublishedSpec, params: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    try:
+        model = parse_spec(spec.body, f"{spec.name}@{spec.version}")
+    except SpecError:
+        return params  # a body this client cannot read: the control plane checks the params
+    return resolve_params(model, params)
 
 
 def _resolve(spec: PublishedSpec, params: dict[str, JsonValue]) -> dict[str, JsonValue]:

@@ -36,6 +36,7 @@ from controlroom.client.models import (
     RunEvent,
     RunTransition,
     ScoreFactor,
+    SubmitReply,
     WaitReason,
     Workspace,
 )
@@ -50,6 +51,9 @@ _attempts = TypeAdapter(list[RunAttempt])
 _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
 _factors = TypeAdapter(list[ScoreFactor])
+_submits = TypeAdapter(list[SubmitReply])
+
+SUBMIT_BATCH_MAX = 1000  # submit_runs' bound (PT413 above it)
 _events = TypeAdapter(list[RunEvent])
 _artifacts = TypeAdapter(list[Artifact])
 
@@ -301,6 +305,19 @@ class ControlPlane:
             idempotent=idempotency_key is not None,
         )
         return Run.model_validate(data)
+
+    def submit_runs(self, workspace_id: UUID | str, items: list[dict[str, Any]]) -> list[SubmitReply]:
+        """Queues up to 1000 runs in one call; one answer per item, in order. Items are
+        {spec_name | spec_hash, spec_version, params, priority, idempotency_key, due_by}. Re-sent only
+        when every item has an idempotency key (then a retry answers `duplicate`)."""
+        if len(items) > SUBMIT_BATCH_MAX:
+            raise ValueError(f"at most {SUBMIT_BATCH_MAX} items per submit_runs call, got {len(items)}")
+        data = self._call(
+            "submit_runs",
+            {"workspace_id": _id(workspace_id), "items": items},
+            idempotent=all(item.get("idempotency_key") for item in items),
+        )
+        return _submits.validate_python(data)
 
     def cancel_run(self, run_id: UUID | str, reason: str | None = None) -> Run:
         data = self._call("cancel_run", {"run_id": _id(run_id), "reason": reason}, idempotent=True)

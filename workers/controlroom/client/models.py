@@ -122,6 +122,22 @@ class CompletionReply(_Model):
         return self.outcome in ("accepted", "duplicate")
 
 
+class SubmitReply(_Model):
+    """The answer to one item of submit_runs (the call itself succeeds when items are refused)."""
+
+    item: int
+    outcome: Literal["accepted", "duplicate", "rejected"]
+    code: str | None = None  # PT404, 23505, 22023, PT429, 40001 when rejected (docs/errors.md)
+    message: str | None = None
+    detail: str | None = None
+    hint: str | None = None
+    run_id: UUID | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("accepted", "duplicate")
+
+
 class EventsReply(_Model):
     outcome: str
     run_id: UUID

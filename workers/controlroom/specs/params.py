@@ -25,7 +25,9 @@ def resolve_params(spec: PipelineSpec, submitted: Mapping[str, JsonValue] | None
     source = f"params of {spec.name} v{spec.version}"
     problems = [
         Problem(source, format_loc(tuple(error.absolute_path)), error.message)
-        for error in sorted(validator.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])
+        # By path, then message: an order that does not depend on the schema's key order, which the
+        # control plane (jsonb) does not keep; submit_run's SQL check lists them the same way.
+        for error in sorted(validator.iter_errors(values), key=lambda e: ([str(p) for p in e.absolute_path], e.message))
     ]
     if problems:
         raise SpecError(problems)

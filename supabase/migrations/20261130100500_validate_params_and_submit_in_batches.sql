@@ -1,0 +1,578 @@
+-- Why: submitting is one set-based path (issue 13): params are validated against the spec's params
+-- schema in SQL with the CLI's messages and stored with their defaults, so API clients get the same
+-- answer as the CLI; submit_runs queues up to 1,000 runs per call with an answer per item, and
+-- submit_run becomes a batch of one over the same private.submit_runs (its checks, messages and codes
+-- are unchanged).
+
+set lock_timeout = '5s';
+set statement_timeout = '60s';
+
+create function private.json_repr(value jsonb)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_text text;
+begin
+    -- The Python repr() jsonschema prints values with, so the SQL and CLI messages read the same.
+    case pg_catalog.jsonb_typeof(json_repr.value)
+        when 'string' then
+            v_text := json_repr.value #>> '{}';
+            v_text := pg_catalog.replace(v_text, E'\\', E'\\\\');
+            v_text := pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(v_text, E'\n', E'\\n'), E'\t', E'\\t'), E'\r', E'\\r');
+            if pg_catalog.strpos(v_text, '''') > 0 and pg_catalog.strpos(v_text, '"') = 0 then
+                return '"' || v_text || '"';
+            end if;
+            return '''' || pg_catalog.replace(v_text, '''', E'\\''') || '''';
+        when 'number' then return json_repr.value::text;
+        when 'boolean' then return case when json_repr.value = 'true'::jsonb then 'True' else 'False' end;
+        when 'null' then return 'None';
+        when 'array' then
+            return '[' || coalesce((
+                select pg_catalog.string_agg(private.json_repr(e.value), ', ' order by e.n)
+                from pg_catalog.jsonb_array_elements(json_repr.value) with ordinality as e (value, n)
+            ), '') || ']';
+        when 'object' then
+            return '{' || coalesce((
+                select pg_catalog.string_agg(private.json_repr(pg_catalog.to_jsonb(o.key)) || ': ' || private.json_repr(o.value), ', ')
+                from pg_catalog.jsonb_each(json_repr.value) as o
+            ), '') || '}';
+    end case;
+    return null;
+end
+$$;
+
+comment on function private.json_repr(jsonb) is
+'A JSON value as Python''s repr() prints it (''text'', True, None, [1, 2], {''a'': 1}), for messages that read like the CLI''s (jsonschema).';
+
+create function private.json_has_type(value jsonb, types jsonb)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+    select exists (
+        select
+        from pg_catalog.jsonb_array_elements_text(
+            case when pg_catalog.jsonb_typeof(json_has_type.types) = 'array' then json_has_type.types
+                else pg_catalog.jsonb_build_array(json_has_type.types) end
+        ) as t (name)
+        where case t.name
+            -- JSON Schema: an integer is any number without a fractional part (1.0 included).
+            when 'integer' then pg_catalog.jsonb_typeof(json_has_type.value) = 'number'
+                and (json_has_type.value #>> '{}')::numeric = pg_catalog.trunc((json_has_type.value #>> '{}')::numeric)
+            when 'number' then pg_catalog.jsonb_typeof(json_has_type.value) = 'number'
+            else pg_catalog.jsonb_typeof(json_has_type.value) = t.name
+        end
+    )
+$$;
+
+comment on function private.json_has_type(jsonb, jsonb) is
+'Whether a JSON value has one of the JSON Schema types (a name or an array of names; integer includes 1.0).';
+
+create function private.params_with_defaults(params_schema jsonb, params jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+    select coalesce((
+        select pg_catalog.jsonb_object_agg(d.key, d.value -> 'default')
+        from pg_catalog.jsonb_each(
+            case when pg_catalog.jsonb_typeof(params_with_defaults.params_schema -> 'properties') = 'object'
+                then params_with_defaults.params_schema -> 'properties' else '{}'::jsonb end
+        ) as d
+        where pg_catalog.jsonb_typeof(d.value) = 'object' and d.value ? 'default'
+          and not params_with_defaults.params ? d.key
+    ), '{}'::jsonb) || params_with_defaults.params
+$$;
+
+comment on function private.params_with_defaults(jsonb, jsonb) is
+'params with the defaults of the spec''s params schema filled in for the properties not given (as the CLI''s resolve_params does).';
+
+create function private.params_problems(params_schema jsonb, params jsonb, source text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+    with s as (
+        select
+            case when pg_catalog.jsonb_typeof(params_problems.params_schema -> 'properties') = 'object'
+                then params_problems.params_schema -> 'properties' else '{}'::jsonb end as props,
+            case when pg_catalog.jsonb_typeof(params_problems.params_schema -> 'required') = 'array'
+                then params_problems.params_schema -> 'required' else '[]'::jsonb end as req,
+            params_problems.params_schema -> 'additionalProperties' as additional
+    ),
+    problems (path, n, message) as (
+        select '', r.n, pg_catalog.format('%s is a required property', private.json_repr(r.name))
+        from s
+        cross join pg_catalog.jsonb_array_elements(s.req) with ordinality as r (name, n)
+        where not params_problems.params ? (r.name #>> '{}')
+        union all
+        select '', 100000, pg_catalog.format(
+            'Additional properties are not allowed (%s %s unexpected)',
+            pg_catalog.string_agg(private.json_repr(pg_catalog.to_jsonb(k.key)), ', ' order by k.key),
+            case when pg_catalog.count(*) = 1 then 'was' else 'were' end
+        )
+        from s
+        cross join pg_catalog.jsonb_object_keys(params_problems.params) as k (key)
+        where s.additional = 'false'::jsonb and not s.props ? k.key
+        having pg_catalog.count(*) > 0
+        union all
+        select p.key, 1, pg_catalog.format(
+            '%s is not of type %s', private.json_repr(p.value),
+            (select pg_catalog.string_agg(private.json_repr(t.value), ', ' order by t.n)
+                from pg_catalog.jsonb_array_elements(
+                    case when pg_catalog.jsonb_typeof(d.value -> 'type') = 'array' then d.value -> 'type'
+                        else pg_catalog.jsonb_build_array(d.value -> 'type') end
+                ) with ordinality as t (value, n))
+        )
+        from s
+        cross join pg_catalog.jsonb_each(params_problems.params) as p
+        inner join pg_catalog.jsonb_each(s.props) as d on d.key = p.key
+        where pg_catalog.jsonb_typeof(d.value) = 'object' and d.value ? 'type'
+          and not private.json_has_type(p.value, d.value -> 'type')
+        union all
+        select p.key, 2, pg_catalog.format('%s is not one of %s', private.json_repr(p.value), private.json_repr(d.value -> 'enum'))
+        from s
+        cross join pg_catalog.jsonb_each(params_problems.params) as p
+        inner join pg_catalog.jsonb_each(s.props) as d on d.key = p.key
+        where pg_catalog.jsonb_typeof(d.value -> 'enum') = 'array'
+          and not exists (select from pg_catalog.jsonb_array_elements(d.value -> 'enum') as e where e.value = p.value)
+    )
+    -- Sorted as the CLI sorts them (by path, the root first, then message; code-point order), one
+    -- line each: "<source>: <path>: <message>".
+    select pg_catalog.string_agg(
+        params_problems.source || ': ' || case when p.path = '' then '' else p.path || ': ' end || p.message,
+        E'\n' order by p.path collate "C", p.message collate "C"
+    )
+    from problems as p
+$$;
+
+comment on function private.params_problems(jsonb, jsonb, text) is
+'What is wrong with params (defaults already filled in) against the spec''s params JSON Schema: required, additionalProperties: false, and each property''s type and enum, one line per problem as the CLI prints them ("params of etl v1: n: ''x'' is not of type ''integer''"); null when none. Other JSON Schema keywords are checked by the CLI only.';
+
+create function private.assert_submit_item(item jsonb, label text)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+    v_unknown text;
+begin
+    if pg_catalog.jsonb_typeof(assert_submit_item.item) is distinct from 'object' then
+        raise exception '%must be a JSON object', assert_submit_item.label
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(assert_submit_item.item), 'null')),
+        hint = 'Each item is {"spec_name": …, "params": {…}, "priority": 0, "idempotency_key": …}.';
+    end if;
+    select k into v_unknown from pg_catalog.jsonb_object_keys(assert_submit_item.item) as k
+    where k not in ('spec_name', 'spec_version', 'spec_hash', 'params', 'priority', 'idempotency_key', 'due_by')
+    order by k limit 1;
+    if v_unknown is not null then
+        raise exception '%has an unknown key %', assert_submit_item.label, v_unknown
+        using errcode = '22023',
+        detail = 'Keys: spec_name, spec_version, spec_hash, params, priority, idempotency_key, due_by.',
+        hint = 'Check the spelling.';
+    end if;
+    select k into v_unknown from pg_catalog.jsonb_object_keys(assert_submit_item.item) as k
+    where k in ('spec_name', 'spec_version', 'spec_hash', 'idempotency_key', 'due_by')
+      and pg_catalog.jsonb_typeof(assert_submit_item.item -> k) not in ('string', 'null')
+    order by k limit 1;
+    if v_unknown is not null then
+        raise exception using
+        message = assert_submit_item.label || v_unknown || ' must be a string',
+        errcode = '22023',
+        detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_typeof(assert_submit_item.item -> v_unknown)),
+        hint = 'Pass text (due_by: an ISO 8601 time).';
+    end if;
+    if (assert_submit_item.item ->> 'spec_name' is null) = (assert_submit_item.item ->> 'spec_hash' is null) then
+        raise exception '%name the spec either by spec_name (and optional spec_version) or by spec_hash', assert_submit_item.label
+        using errcode = '22023',
+        detail = 'Exactly one of spec_name and spec_hash must be given.',
+        hint = 'Pass spec_name (latest version) or spec_name and spec_version, or spec_hash.';
+    end if;
+    if assert_submit_item.item ->> 'spec_hash' is not null and assert_submit_item.item ->> 'spec_version' is not null then
+        raise exception '%spec_version cannot be combined with spec_hash', assert_submit_item.label
+        using errcode = '22023',
+        detail = 'A hash names one version already.',
+        hint = 'Pass spec_hash alone.';
+    end if;
+    if assert_submit_item.item ? 'params'
+        and pg_catalog.jsonb_typeof(assert_submit_item.item -> 'params') is distinct from 'object' then
+        raise exception '%params must be a JSON object', assert_submit_item.label
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_typeof(assert_submit_item.item -> 'params')),
+        hint = 'Pass {} for no parameters.';
+    end if;
+    -- GUARD: params travel to the executor in every claim reply; see docs/caps.md, "Input bounds".
+    perform private.assert_json_within(
+        assert_submit_item.label || 'params', assert_submit_item.item -> 'params', 65536, 32,
+        'Pass large or deeply structured inputs by reference: store them in the data plane and put their uri in params.'
+    );
+    if assert_submit_item.item ? 'priority' and (
+        pg_catalog.jsonb_typeof(assert_submit_item.item -> 'priority') is distinct from 'number'
+        or not private.json_has_type(assert_submit_item.item -> 'priority', '"integer"')
+        or (assert_submit_item.item ->> 'priority')::numeric not between -1000 and 1000
+    ) then
+        raise exception '%priority must be between -1000 and 1000', assert_submit_item.label
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', coalesce(assert_submit_item.item ->> 'priority', 'null')),
+        hint = 'Higher runs first; 0 is the default.';
+    end if;
+    if pg_catalog.char_length(assert_submit_item.item ->> 'idempotency_key') not between 1 and 200 then
+        raise exception '%idempotency_key must have 1 to 200 characters', assert_submit_item.label
+        using errcode = '22023',
+        detail = 'Use a UUID or another client-generated unique string.',
+        hint = 'Omit it to submit without idempotency.';
+    end if;
+end
+$$;
+
+comment on function private.assert_submit_item(jsonb, text) is
+'Raises 22023 (PT413 for params above 64 KiB) when a submit item is malformed: not an object, unknown keys, non-text references, the spec named both or neither way, spec_version with spec_hash, params not an object or beyond the input bounds, priority not an integer in -1000..1000, an idempotency_key not 1..200 characters. label prefixes the message (items[i]. in a batch).';
+
+create function private.assert_may_submit(workspace_id uuid)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_actor text := private.caller_actor();
+begin
+    if v_actor is null then
+        raise exception 'only workspace operators and the service role submit runs'
+        using errcode = '42501',
+        detail = pg_catalog.format('The caller''s role is %s.', private.caller_role()),
+        hint = 'Sign in as a workspace operator.';
+    end if;
+    if private.caller_role() = 'authenticated'
+        and not private.is_member(assert_may_submit.workspace_id, 'operator') then
+        raise exception 'only operators, admins and owners of the workspace submit runs'
+        using errcode = '42501',
+        detail = 'The caller is not a member of this workspace, or only a viewer.',
+        hint = 'Ask a workspace admin for the operator role.';
+    end if;
+    return v_actor;
+end
+$$;
+
+comment on function private.assert_may_submit(uuid) is
+'Checks that the caller may submit runs in the workspace (an operator or above, or the service role) and returns the audit actor.';
+
+create function private.submit_runs(workspace_id uuid, items jsonb, as_of timestamptz, actor text)
+returns table (
+    item integer,
+    outcome text,
+    code text,
+    message text,
+    detail text,
+    hint text,
+    run_id uuid
+)
+language plpgsql
+volatile
+set search_path = ''
+-- Spec and key lookups must stay index probes whatever the cached plan saw (20261126070100).
+set enable_seqscan = off
+as $$
+#variable_conflict use_column
+declare
+    v_limits public.workspace_limits;
+    v_room integer;
+    v_queued integer;
+begin
+    -- Items are well formed (private.assert_submit_item) and their idempotency keys distinct.
+    select wl.* into v_limits from public.workspace_limits as wl
+    where wl.workspace_id = submit_runs.workspace_id;
+    if v_limits.max_queued_runs is not null then
+        -- GUARD: concurrent submits of a workspace with a queue cap queue one at a time past this
+        -- lock, so the count below (a statement of its own) sees every run queued before.
+        perform from public.workspace_limits as wl
+        where wl.workspace_id = submit_runs.workspace_id
+        for no key update;
+        select pg_catalog.count(*)::integer into v_queued
+        from (
+            select from public.runs as r
+            where r.workspace_id = submit_runs.workspace_id and r.status = 'queued'
+            limit v_limits.max_queued_runs
+        ) as q;
+        v_room := v_limits.max_queued_runs - v_queued;
+    end if;
+
+    return query
+    with req as (
+        select
+            (x.n - 1)::integer as item,
+            x.e ->> 'spec_name' as spec_name,
+            x.e ->> 'spec_version' as spec_version,
+            x.e ->> 'spec_hash' as spec_hash,
+            coalesce(x.e -> 'params', '{}'::jsonb) as params_in,
+            coalesce((x.e ->> 'priority')::integer, 0) as priority,
+            x.e ->> 'idempotency_key' as idempotency_key,
+            (x.e ->> 'due_by')::timestamptz as due_by
+        from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)
+    ),
+    resolved as (
+        select q.*, s.id as spec_id, s.pool, s.required_labels, s.name, s.version,
+            coalesce(s.body -> 'params', '{}'::jsonb) as params_schema
+        from req as q
+        left join lateral (
+            select s.id, s.pool, s.required_labels, s.name, s.version, s.body
+            from public.pipeline_specs as s
+            where s.workspace_id = submit_runs.workspace_id
+              and (
+                  (q.spec_hash is not null and s.spec_hash = q.spec_hash)
+                  or (q.spec_name is not null and s.name = q.spec_name
+                      and (q.spec_version is null or s.version = q.spec_version))
+              )
+            -- "Latest": the highest integer version; non-integer versions by publish time.
+            order by
+                case when s.version ~ '^[0-9]{1,18}$' then s.version::bigint end desc nulls last,
+                s.published_at desc,
+                s.id desc
+            limit 1
+        ) as s on true
+    ),
+    checked as (
+        select v.*, d.params, e.id as existing_id,
+            (v.spec_id, d.params, v.priority, v.due_by)
+            is not distinct from (e.spec_id, e.params, e.priority, e.due_by) as same_request,
+            pr.problems
+        from resolved as v
+        cross join lateral (select private.params_with_defaults(v.params_schema, v.params_in) as params) as d
+        cross join lateral (
+            select private.params_problems(v.params_schema, d.params, pg_catalog.format('params of %s v%s', v.name, v.version))
+                as problems
+        ) as pr
+        left join public.runs as e
+            on v.idempotency_key is not null
+            and e.workspace_id = submit_runs.workspace_id and e.idempotency_key = v.idempotency_key
+    ),
+    judged as (
+        -- The first refusal that applies, in the order submit_run has always checked them; a
+        -- retried submit of a run already queued under its key is answered, not refused again.
+        select c.*, j.code, j.message, j.detail, j.hint
+        from checked as c
+        left join lateral (
+            select p.code, p.message, p.detail, p.hint
+            from (
+                select 1 as n, 'PT404' as code,
+                    pg_catalog.format('spec %s is not published in workspace %s',
+                        coalesce(c.spec_hash, c.spec_name || coalesce('@' || c.spec_version, '')), submit_runs.workspace_id)
+                        as message,
+                    'No published spec version matches.' as detail,
+                    'Publish the spec with publish_spec first, or check the name, version or hash.' as hint
+                where c.spec_id is null
+                union all
+                select 2, '23505',
+                    pg_catalog.format('idempotency key %s was used for a different request', c.idempotency_key),
+                    pg_catalog.format('Run %s was submitted with this key for another spec, params, priority or due_by.', c.existing_id),
+                    'Use a new idempotency key for a new request.'
+                where c.spec_id is not null and c.existing_id is not null and not c.same_request
+                union all
+                select 3, '22023', c.problems,
+                    'The params do not match the spec''s params schema (defaults filled in).',
+                    'Fix the params; `controlroom spec show` prints the schema.'
+                where c.spec_id is not null and c.existing_id is null and c.problems is not null
+                union all
+                select 4, '22023',
+                    pg_catalog.format('priority %s is above the workspace''s maximum priority %s', c.priority, v_limits.max_priority),
+                    pg_catalog.format('priority=%s limit=%s', c.priority, v_limits.max_priority),
+                    'Submit with a lower priority, or ask a workspace admin to raise max_priority.'
+                where c.spec_id is not null and c.existing_id is null and c.priority > v_limits.max_priority
+            ) as p
+            order by p.n
+            limit 1
+        ) as j on true
+    ),
+    ranked as (
+        select j.*, pg_catalog.gen_random_uuid() as new_id,
+            pg_catalog.count(*) filter (where j.code is null and j.existing_id is null)
+                over (order by j.item rows between unbounded preceding and current row) as new_rank
+        from judged as j
+    ),
+    inserted as (
+        insert into public.runs as r (
+            id, workspace_id, spec_id, params, priority, idempotency_key, pool, required_labels,
+            submitted_by, created_at, score, not_before, status_changed_at, status_changed_by,
+            status_reason, updated_at, due_by
+        )
+        select
+            k.new_id, submit_runs.workspace_id, k.spec_id, k.params, k.priority, k.idempotency_key, k.pool,
+            k.required_labels, (select auth.uid()), submit_runs.as_of,
+            private.run_score(
+                submit_runs.workspace_id, k.pool, k.spec_id, k.priority, submit_runs.as_of, k.due_by, 0, submit_runs.as_of
+            ),
+            submit_runs.as_of, submit_runs.as_of, submit_runs.actor, 'submitted', submit_runs.as_of, k.due_by
+        from ranked as k
+        where k.code is null and k.existing_id is null and (v_room is null or k.new_rank <= v_room)
+        order by k.item
+        on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
+        returning r.id
+    )
+    select k.item,
+        case
+            when k.code is not null then 'rejected'
+            when k.existing_id is not null then 'duplicate'
+            when i.id is not null then 'accepted'
+            else 'rejected'
+        end,
+        case
+            when k.code is not null then k.code
+            when k.existing_id is not null or i.id is not null then null
+            when v_room is not null and k.new_rank > v_room then 'PT429'
+            else '40001'
+        end,
+        case
+            when k.code is not null then k.message
+            when k.existing_id is not null or i.id is not null then null
+            when v_room is not null and k.new_rank > v_room then
+                pg_catalog.format('workspace %s has %s queued runs, its limit', submit_runs.workspace_id, v_limits.max_queued_runs)
+            else pg_catalog.format('idempotency key %s is being used by a concurrent submit', k.idempotency_key)
+        end,
+        case
+            when k.code is not null then k.detail
+            when k.existing_id is not null or i.id is not null then null
+            when v_room is not null and k.new_rank > v_room then
+                pg_catalog.format('queued=%s limit=%s', v_limits.max_queued_runs, v_limits.max_queued_runs)
+            else 'Another transaction inserted a run with this key and has not committed yet.'
+        end,
+        case
+            when k.code is not null then k.hint
+            when k.existing_id is not null or i.id is not null then null
+            when v_room is not null and k.new_rank > v_room then
+                'Retry when queued runs have been claimed, or ask a workspace admin to raise max_queued_runs.'
+            else 'Retry the call: it then answers with the run of that submit.'
+        end,
+        coalesce(i.id, k.existing_id)
+    from ranked as k
+    left join inserted as i on i.id = k.new_id
+    order by k.item;
+end
+$$;
+
+comment on function private.submit_runs(uuid, jsonb, timestamptz, text) is
+'The one submit path (submit_run is a batch of one): for well-formed items with distinct idempotency keys, resolves each spec (by hash, or name and optional version, else the latest), fills in the params'' defaults and checks them against the spec''s params schema, applies the workspace''s max_priority and max_queued_runs, and inserts the admitted runs in one statement with their scores. Answers per item: accepted | duplicate (same key, same request) | rejected with code PT404, 23505, 22023, PT429 or 40001 (a concurrent submit holds the key), message, detail and hint.';
+
+create or replace function public.submit_run(
+    workspace_id uuid,
+    spec_name text default null,
+    spec_version text default null,
+    spec_hash text default null,
+    params jsonb default '{}'::jsonb,
+    priority integer default 0,
+    idempotency_key text default null,
+    as_of timestamptz default null,
+    due_by timestamptz default null
+)
+returns public.runs
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    v_as_of timestamptz := private.clock(submit_run.as_of);
+    v_actor text := private.assert_may_submit(submit_run.workspace_id);
+    v_item jsonb;
+    v_answer record;
+    v_run public.runs;
+begin
+    -- A batch of one over the set-based path (private.submit_runs): every rule is written once.
+    v_item := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'spec_name', submit_run.spec_name,
+        'spec_version', submit_run.spec_version,
+        'spec_hash', submit_run.spec_hash,
+        'idempotency_key', submit_run.idempotency_key,
+        'due_by', submit_run.due_by
+    )) || pg_catalog.jsonb_build_object(
+        'params', coalesce(submit_run.params, 'null'::jsonb),
+        'priority', coalesce(pg_catalog.to_jsonb(submit_run.priority), 'null'::jsonb)
+    );
+    perform private.assert_submit_item(v_item, '');
+    select a.* into v_answer
+    from private.submit_runs(submit_run.workspace_id, pg_catalog.jsonb_build_array(v_item), v_as_of, v_actor) as a;
+    if v_answer.outcome = 'rejected' then
+        raise exception using
+        message = v_answer.message,
+        errcode = v_answer.code,
+        detail = v_answer.detail,
+        hint = v_answer.hint;
+    end if;
+    select r.* into v_run from public.runs as r where r.id = v_answer.run_id;
+    return v_run;
+end
+$$;
+
+comment on function public.submit_run(uuid, text, text, text, jsonb, integer, text, timestamptz, timestamptz) is
+'Queues a run of a published spec (by name and optional version — the highest integer version if omitted — or by hash); a batch of one over private.submit_runs. params: a JSON object of at most 64 KiB (PT413) and 32 levels (22023), checked against the spec''s params schema with the CLI''s messages (22023) and stored with its defaults filled in. The same idempotency_key returns the same run; reusing it for a different request is a conflict (23505). due_by (optional) feeds the deadline factor of the score, stored at submit (private.run_score). Workspace limits: priority above max_priority is refused (22023), a full queue (max_queued_runs) with PT429.';
+
+create function public.submit_runs(workspace_id uuid, items jsonb, as_of timestamptz default null)
+returns table (
+    item integer,
+    outcome text,
+    code text,
+    message text,
+    detail text,
+    hint text,
+    run_id uuid
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    v_as_of timestamptz := private.clock(submit_runs.as_of);
+    v_actor text := private.assert_may_submit(submit_runs.workspace_id);
+    v_count integer;
+    v_repeat record;
+begin
+    if pg_catalog.jsonb_typeof(submit_runs.items) is distinct from 'array' then
+        raise exception 'items must be a JSON array'
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(submit_runs.items), 'null')),
+        hint = 'Pass e.g. [{"spec_name": "etl", "params": {"day": "2026-11-30"}, "idempotency_key": "etl-2026-11-30"}].';
+    end if;
+    v_count := pg_catalog.jsonb_array_length(submit_runs.items);
+    if v_count > 1000 then
+        raise exception 'at most 1000 items per call, got %', v_count
+        using errcode = 'PT413',
+        detail = 'submit_runs queues one bounded batch per call.',
+        hint = 'Split the batch into chunks of at most 1000 items.';
+    end if;
+    for i in 0 .. v_count - 1 loop
+        perform private.assert_submit_item(submit_runs.items -> i, pg_catalog.format('items[%s].', i));
+    end loop;
+    select pg_catalog.min(x.n) - 1 as first, pg_catalog.max(x.n) - 1 as again, x.e ->> 'idempotency_key' as key
+    into v_repeat
+    from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)
+    where x.e ->> 'idempotency_key' is not null
+    group by x.e ->> 'idempotency_key'
+    having pg_catalog.count(*) > 1
+    order by 1
+    limit 1;
+    if found then
+        raise exception 'items[%].idempotency_key repeats the key of items[%]', v_repeat.again, v_repeat.first
+        using errcode = '22023',
+        detail = pg_catalog.format('Key %s.', v_repeat.key),
+        hint = 'Each run of a batch needs its own idempotency key.';
+    end if;
+
+    return query
+    select a.item, a.outcome, a.code, a.message, a.detail, a.hint, a.run_id
+    from private.submit_runs(submit_runs.workspace_id, submit_runs.items, v_as_of, v_actor) as a;
+end
+$$;
+
+comment on function public.submit_runs(uuid, jsonb, timestamptz) is
+'Queues up to 1000 runs in one call (items: [{spec_name | spec_hash, spec_version, params, priority, idempotency_key, due_by}]), with the same checks as submit_run. A malformed item or a repeated idempotency key fails the whole call (22023, naming items[i]; PT413 above 1000 items); otherwise one answer per item, in order: {item, outcome: accepted | duplicate | rejected, code (PT404, 23505, 22023, PT429, 40001), message, detail, hint, run_id}.';
+
+revoke execute on function public.submit_runs(uuid, jsonb, timestamptz) from public, anon, authenticated;
+grant execute on function public.submit_runs(uuid, jsonb, timestamptz) to authenticated, service_role;
