@@ -316,18 +316,23 @@ begin
             (x.e ->> 'due_by')::timestamptz as due_by
         from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)
     ),
-    resolved as (
-        select q.*, s.id as spec_id, s.pool, s.required_labels, s.name, s.version,
+    refs as (
+        -- Each distinct spec reference of the batch is looked up once.
+        select distinct q.spec_name, q.spec_version, q.spec_hash from req as q
+    ),
+    specs as (
+        select f.spec_name as ref_name, f.spec_version as ref_version, f.spec_hash as ref_hash,
+            s.id as spec_id, s.pool, s.required_labels, s.name, s.version,
             coalesce(s.body -> 'params', '{}'::jsonb) as params_schema
-        from req as q
+        from refs as f
         left join lateral (
             select s.id, s.pool, s.required_labels, s.name, s.version, s.body
             from public.pipeline_specs as s
             where s.workspace_id = submit_runs.workspace_id
               and (
-                  (q.spec_hash is not null and s.spec_hash = q.spec_hash)
-                  or (q.spec_name is not null and s.name = q.spec_name
-                      and (q.spec_version is null or s.version = q.spec_version))
+                  (f.spec_hash is not null and s.spec_hash = f.spec_hash)
+                  or (f.spec_name is not null and s.name = f.spec_name
+                      and (f.spec_version is null or s.version = f.spec_version))
               )
             -- "Latest": the highest integer version; non-integer versions by publish time.
             order by
@@ -336,6 +341,14 @@ begin
                 s.id desc
             limit 1
         ) as s on true
+    ),
+    resolved as (
+        select q.*, p.spec_id, p.pool, p.required_labels, p.name, p.version, p.params_schema
+        from req as q
+        inner join specs as p
+            on p.ref_name is not distinct from q.spec_name
+            and p.ref_version is not distinct from q.spec_version
+            and p.ref_hash is not distinct from q.spec_hash
     ),
     checked as (
         select v.*, d.params, e.id as existing_id,
@@ -395,6 +408,11 @@ begin
                 over (order by j.item rows between unbounded preceding and current row) as new_rank
         from judged as j
     ),
+    contexts as (
+        -- What scores share, once per pool and spec of the batch (private.score_context).
+        select g.pool, g.spec_id, private.score_context(submit_runs.workspace_id, g.pool, g.spec_id) as context
+        from (select distinct k.pool, k.spec_id from ranked as k where k.spec_id is not null) as g
+    ),
     inserted as (
         insert into public.runs as r (
             id, workspace_id, spec_id, params, priority, idempotency_key, pool, required_labels,
@@ -404,11 +422,10 @@ begin
         select
             k.new_id, submit_runs.workspace_id, k.spec_id, k.params, k.priority, k.idempotency_key, k.pool,
             k.required_labels, (select auth.uid()), submit_runs.as_of,
-            private.run_score(
-                submit_runs.workspace_id, k.pool, k.spec_id, k.priority, submit_runs.as_of, k.due_by, 0, submit_runs.as_of
-            ),
+            private.score_in(x.context, k.priority, submit_runs.as_of, k.due_by, 0, submit_runs.as_of),
             submit_runs.as_of, submit_runs.as_of, submit_runs.actor, 'submitted', submit_runs.as_of, k.due_by
         from ranked as k
+        inner join contexts as x on x.pool = k.pool and x.spec_id = k.spec_id
         where k.code is null and k.existing_id is null and (v_room is null or k.new_rank <= v_room)
         order by k.item
         on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing

@@ -1,6 +1,6 @@
 -- Why: a score nobody can explain is not trusted (Slurm's sprio): explain_score shows each factor of
 -- a run's score with its raw value, normalised value, weight and contribution, from the same engine
--- that computes runs.score (private.score_factors), and the stored score next to their sum.
+-- that computes runs.score (private.score_factors_in), and the stored score next to their sum.
 
 create function public.explain_score(run_id uuid, as_of timestamptz default null)
 returns table (
@@ -19,6 +19,8 @@ as $$
 declare
     v_as_of timestamptz := private.clock(explain_score.as_of);
     v_run public.runs;
+    v_context private.score_context;
+    v_queued_at timestamptz;
 begin
     select r.* into v_run from public.runs as r where r.id = explain_score.run_id;
     if not found or (
@@ -29,21 +31,15 @@ begin
         detail = 'No run with this id is visible to the caller.',
         hint = 'Check the run id and the workspace you are a member of.';
     end if;
+    v_context := private.score_context(v_run.workspace_id, v_run.pool, v_run.spec_id);
+    v_queued_at := case when v_run.status = 'queued' then v_run.status_changed_at else v_as_of end;
     return query
     select f.factor, f.raw, f.normalised, f.weight, f.contribution
-    from private.score_factors(
-        v_run.workspace_id, v_run.pool, v_run.spec_id, v_run.priority,
-        case when v_run.status = 'queued' then v_run.status_changed_at else v_as_of end,
-        v_run.due_by, v_run.attempt_count, v_as_of
-    ) as f;
+    from private.score_factors_in(v_context, v_run.priority, v_queued_at, v_run.due_by, v_run.attempt_count, v_as_of) as f;
     -- The sum at as_of, and the score stored for the claim order (as of the last refresh).
     return query
     select 'total', null::double precision, null::double precision, null::double precision,
-        private.run_score(
-            v_run.workspace_id, v_run.pool, v_run.spec_id, v_run.priority,
-            case when v_run.status = 'queued' then v_run.status_changed_at else v_as_of end,
-            v_run.due_by, v_run.attempt_count, v_as_of
-        );
+        private.score_in(v_context, v_run.priority, v_queued_at, v_run.due_by, v_run.attempt_count, v_as_of);
     return query
     select 'stored', null::double precision, null::double precision, null::double precision, v_run.score;
 end

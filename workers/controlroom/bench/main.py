@@ -19,7 +19,7 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth")
+SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores")
 
 
 def _ints(raw: str) -> list[int]:
@@ -66,6 +66,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="rows bulk-inserted into run_events before an ingestion check (10,000,000; quick 0)",
     )
+    p.add_argument("--submit-runs", type=int, default=None, help="runs per submit case (10,000, quick 2,000)")
+    p.add_argument("--score-sizes", default=None, help="queued runs rescored by the tick (100000; quick 10000)")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -110,6 +112,8 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         growth_seconds=args.growth_seconds or (2.0 if q else 10.0),
         growth_events=args.growth_events if args.growth_events is not None else (0 if q else 10_000_000),
         processes=args.processes,
+        submit_runs_count=args.submit_runs or (2000 if q else 10_000),
+        score_sizes=_ints(args.score_sizes or ("10000" if q else "100000")),
     )
 
 
@@ -152,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             "events": scenarios.events,
             "requeue": scenarios.requeue,
             "growth": scenarios.growth,
+            "submit": scenarios.submitting,
+            "scores": scenarios.scores,
         }
         for name in SCENARIOS:
             if name in wanted:

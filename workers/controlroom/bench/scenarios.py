@@ -57,6 +57,8 @@ class Config:
     growth_seconds: float
     growth_events: int
     processes: int
+    submit_runs_count: int = 10_000
+    score_sizes: list[int] = field(default_factory=lambda: [100_000])
 
 
 class Results:
@@ -400,6 +402,118 @@ def events_growth(cfg: Config, res: Results) -> None:
             _fleet_latencies(res, "events", case, path, fleet, ("emit",))
             res.say("events", case, path, ["events/s", "emit p95"])
             W.purge(conn, world)
+    conn.close()
+
+
+# 6. Submitting: one call per run against submit_runs batches of 1,000 ------------------------------
+
+
+def _service_plane(stack: StackEnv) -> Any:
+    from controlroom import keys
+    from controlroom.client.control_plane import ControlPlane
+
+    token = keys.api_key("service_role", stack.jwt_secret, int(time.time()))
+    return ControlPlane.connect(stack.supabase_url, token)
+
+
+def submitting(cfg: Config, res: Results) -> None:
+    """Runs queued per second: submit_run one call per run, and submit_runs in batches of 1,000,
+    direct (SQL as the service role) and over HTTP (the Python client through the gateway)."""
+    conn = W.connect(cfg.stack.database_url)
+    total = cfg.submit_runs_count
+    batch = 1000
+    for path in cfg.paths:
+        for _ in range(cfg.repeat):
+            world = W.make_world(conn, "submit")
+            items = [{"spec_name": world.spec_name, "params": {"i": i}} for i in range(batch)]
+            singles = max(1, total // 10)  # one call per run is slow: a tenth of the runs
+            if path == "direct":
+                t0 = time.perf_counter()
+                for i in range(singles):
+                    conn.execute(
+                        "select public.submit_run(%s, %s, params => %s)",
+                        [world.workspace_id, "noop", json.dumps({"i": i})],
+                    )
+                res.add(
+                    "submit",
+                    "submit_run, one call per run",
+                    path,
+                    "runs/s",
+                    "1/s",
+                    singles / (time.perf_counter() - t0),
+                )
+                t0 = time.perf_counter()
+                for _ in range(total // batch):
+                    rows = conn.execute(
+                        "select count(*) filter (where a.outcome = 'accepted') as n "
+                        "from public.submit_runs(%s, %s) as a",
+                        [world.workspace_id, json.dumps(items)],
+                    ).fetchall()
+                    assert rows[0]["n"] == batch
+                res.add(
+                    "submit", "submit_runs, 1,000 per call", path, "runs/s", "1/s", total / (time.perf_counter() - t0)
+                )
+            else:
+                plane = _service_plane(cfg.stack)
+                try:
+                    t0 = time.perf_counter()
+                    for i in range(singles):
+                        plane.submit_run(world.workspace_id, spec_name="noop", params={"i": i})
+                    res.add(
+                        "submit",
+                        "submit_run, one call per run",
+                        path,
+                        "runs/s",
+                        "1/s",
+                        singles / (time.perf_counter() - t0),
+                    )
+                    t0 = time.perf_counter()
+                    for _ in range(total // batch):
+                        answers = plane.submit_runs(world.workspace_id, items)
+                        assert all(a.outcome == "accepted" for a in answers)
+                    res.add(
+                        "submit",
+                        "submit_runs, 1,000 per call",
+                        path,
+                        "runs/s",
+                        "1/s",
+                        total / (time.perf_counter() - t0),
+                    )
+                finally:
+                    plane.close()
+            for case in ("submit_run, one call per run", "submit_runs, 1,000 per call"):
+                res.say("submit", case, path, ["runs/s"])
+            W.purge(conn, world)
+    conn.close()
+
+
+# 7. The score refresh tick -----------------------------------------------------------------------
+
+
+def scores(cfg: Config, res: Results) -> None:
+    """One pool with N queued runs: the refresh tick rescoring all of them in batches of 10,000."""
+    conn = W.connect(cfg.stack.database_url)
+    for size in cfg.score_sizes:
+        case = f"{size:,} queued"
+        world = W.make_world(conn, "scores")
+        W.queue_runs(conn, world, size)
+        conn.execute("vacuum (analyze) public.runs, public.run_transitions")
+        for _ in range(cfg.repeat):
+            batches: list[float] = []
+            t0 = time.perf_counter()
+            while True:
+                b0 = time.perf_counter()
+                row = conn.execute("select public.refresh_scores(%s, 10000) as r", [world.pool]).fetchone()
+                batches.append(time.perf_counter() - b0)
+                assert row is not None
+                if not row["r"]["more"]:
+                    break
+            elapsed = time.perf_counter() - t0
+            res.add("scores", case, "direct", "runs/s", "1/s", size / elapsed)
+            res.add("scores", case, "direct", "batch p50", "ms", percentile([b * 1000 for b in batches], 50))
+            res.add("scores", case, "direct", "batch max", "ms", max(batches) * 1000)
+            res.say("scores", case, "direct", ["runs/s", "batch p50", "batch max"])
+        W.purge(conn, world)
     conn.close()
 
 

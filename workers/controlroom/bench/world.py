@@ -54,11 +54,15 @@ insert into public.runs (
     workspace_id, spec_id, params, priority, idempotency_key, pool, required_labels, submitted_by,
     created_at, score, not_before, status_changed_at, status_changed_by, status_reason, updated_at
 )
-select s.workspace_id, s.id, '{}'::jsonb, 0, null, s.pool, s.required_labels, null,
-    t.at, 0, t.at, t.at, 'service_role', 'submitted', t.at
+select s.workspace_id, s.id, '{}'::jsonb, t.priority, null, s.pool, s.required_labels, null,
+    t.at, private.score_in(c.context, t.priority, t.at, null, 0, t.at),
+    t.at, t.at, 'service_role', 'submitted', t.at
 from public.pipeline_specs as s
+cross join lateral (select private.score_context(s.workspace_id, s.pool, s.id) as context) as c
 cross join lateral (
-    select now() - make_interval(secs => (%(n)s - g) / 1e6 + 1) as at from generate_series(1, %(n)s) as g
+    -- Priorities spread over -10..10, each scored as submit_run scores it (multi-signal score).
+    select now() - make_interval(secs => (%(n)s - g) / 1e6 + 1) as at, (g %% 21) - 10 as priority
+    from generate_series(1, %(n)s) as g
 ) as t
 where s.workspace_id = %(ws)s and s.name = %(spec)s
 """
