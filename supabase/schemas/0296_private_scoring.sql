@@ -158,20 +158,25 @@ create function private.score_in(
     as_of timestamptz
 )
 returns double precision
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
+-- PL/pgSQL, not SQL: a function that pins search_path is never inlined, and a SQL function called
+-- per row costs about five times more than PL/pgSQL's cached expression (measured: 48 µs against
+-- 9 µs per run), which is what submit_runs and the refresh tick pay per run.
 as $$
-    -- The sum of private.score_factors_in's contributions, as one expression (cheap per run).
-    select (score_in.context).priority_weight * private.priority_factor(score_in.priority)
-        + (score_in.context).age_weight
-        * private.age_factor(score_in.queued_at, score_in.as_of, (score_in.context).age_max_seconds)
-        + (score_in.context).deadline_weight
-        * private.deadline_factor(score_in.due_by, score_in.as_of, (score_in.context).deadline_horizon_seconds)
-        + (score_in.context).fair_share_weight * (score_in.context).fair_share
-        + (score_in.context).retry_weight * private.retry_factor(score_in.attempt_count)
-        + (score_in.context).duration_weight * (score_in.context).duration
+begin
+    -- The sum of private.score_factors_in's contributions, as one expression.
+    return score_in.context.priority_weight * private.priority_factor(score_in.priority)
+        + score_in.context.age_weight
+        * private.age_factor(score_in.queued_at, score_in.as_of, score_in.context.age_max_seconds)
+        + score_in.context.deadline_weight
+        * private.deadline_factor(score_in.due_by, score_in.as_of, score_in.context.deadline_horizon_seconds)
+        + score_in.context.fair_share_weight * score_in.context.fair_share
+        + score_in.context.retry_weight * private.retry_factor(score_in.attempt_count)
+        + score_in.context.duration_weight * score_in.context.duration;
+end
 $$;
 
 comment on function private.score_in(private.score_context, integer, timestamptz, timestamptz, integer, timestamptz) is

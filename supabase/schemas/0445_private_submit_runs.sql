@@ -356,10 +356,15 @@ begin
             is not distinct from (e.spec_id, e.params, e.priority, e.due_by) as same_request,
             pr.problems
         from resolved as v
-        cross join lateral (select private.params_with_defaults(v.params_schema, v.params_in) as params) as d
+        -- A spec without a params schema takes any object: no per-item schema work then.
         cross join lateral (
-            select private.params_problems(v.params_schema, d.params, pg_catalog.format('params of %s v%s', v.name, v.version))
-                as problems
+            select case when v.params_schema = '{}'::jsonb then v.params_in
+                else private.params_with_defaults(v.params_schema, v.params_in) end as params
+        ) as d
+        cross join lateral (
+            select case when v.params_schema <> '{}'::jsonb then private.params_problems(
+                v.params_schema, d.params, pg_catalog.format('params of %s v%s', v.name, v.version)
+            ) end as problems
         ) as pr
         left join public.runs as e
             on v.idempotency_key is not null
@@ -368,39 +373,45 @@ begin
     judged as (
         -- The first refusal that applies, in the order submit_run has always checked them; a
         -- retried submit of a run already queued under its key is answered, not refused again.
-        select c.*, j.code, j.message, j.detail, j.hint
-        from checked as c
-        left join lateral (
-            select p.code, p.message, p.detail, p.hint
-            from (
-                select 1 as n, 'PT404' as code,
-                    pg_catalog.format('spec %s is not published in workspace %s',
-                        coalesce(c.spec_hash, c.spec_name || coalesce('@' || c.spec_version, '')), submit_runs.workspace_id)
-                        as message,
-                    'No published spec version matches.' as detail,
-                    'Publish the spec with publish_spec first, or check the name, version or hash.' as hint
-                where c.spec_id is null
-                union all
-                select 2, '23505',
-                    pg_catalog.format('idempotency key %s was used for a different request', c.idempotency_key),
-                    pg_catalog.format('Run %s was submitted with this key for another spec, params, priority or due_by.', c.existing_id),
-                    'Use a new idempotency key for a new request.'
-                where c.spec_id is not null and c.existing_id is not null and not c.same_request
-                union all
-                select 3, '22023', c.problems,
-                    'The params do not match the spec''s params schema (defaults filled in).',
+        -- (CASE expressions rather than a subquery per item: this runs for every item of a batch.)
+        select c.*,
+            case
+                when c.spec_id is null then 'PT404'
+                when c.existing_id is not null and not c.same_request then '23505'
+                when c.existing_id is null and c.problems is not null then '22023'
+                when c.existing_id is null and c.priority > v_limits.max_priority then '22023'
+            end as code,
+            case
+                when c.spec_id is null then pg_catalog.format(
+                    'spec %s is not published in workspace %s',
+                    coalesce(c.spec_hash, c.spec_name || coalesce('@' || c.spec_version, '')), submit_runs.workspace_id
+                )
+                when c.existing_id is not null and not c.same_request then
+                    pg_catalog.format('idempotency key %s was used for a different request', c.idempotency_key)
+                when c.existing_id is null and c.problems is not null then c.problems
+                when c.existing_id is null and c.priority > v_limits.max_priority then pg_catalog.format(
+                    'priority %s is above the workspace''s maximum priority %s', c.priority, v_limits.max_priority
+                )
+            end as message,
+            case
+                when c.spec_id is null then 'No published spec version matches.'
+                when c.existing_id is not null and not c.same_request then pg_catalog.format(
+                    'Run %s was submitted with this key for another spec, params, priority or due_by.', c.existing_id
+                )
+                when c.existing_id is null and c.problems is not null then
+                    'The params do not match the spec''s params schema (defaults filled in).'
+                when c.existing_id is null and c.priority > v_limits.max_priority then
+                    pg_catalog.format('priority=%s limit=%s', c.priority, v_limits.max_priority)
+            end as detail,
+            case
+                when c.spec_id is null then 'Publish the spec with publish_spec first, or check the name, version or hash.'
+                when c.existing_id is not null and not c.same_request then 'Use a new idempotency key for a new request.'
+                when c.existing_id is null and c.problems is not null then
                     'Fix the params; `controlroom spec show` prints the schema.'
-                where c.spec_id is not null and c.existing_id is null and c.problems is not null
-                union all
-                select 4, '22023',
-                    pg_catalog.format('priority %s is above the workspace''s maximum priority %s', c.priority, v_limits.max_priority),
-                    pg_catalog.format('priority=%s limit=%s', c.priority, v_limits.max_priority),
+                when c.existing_id is null and c.priority > v_limits.max_priority then
                     'Submit with a lower priority, or ask a workspace admin to raise max_priority.'
-                where c.spec_id is not null and c.existing_id is null and c.priority > v_limits.max_priority
-            ) as p
-            order by p.n
-            limit 1
-        ) as j on true
+            end as hint
+        from checked as c
     ),
     ranked as (
         select j.*, pg_catalog.gen_random_uuid() as new_id,
@@ -430,6 +441,11 @@ begin
         order by k.item
         on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
         returning r.id
+    ),
+    -- One array, not a join: the planner estimates CTEs at one row and would join them by a
+    -- nested loop, quadratic in the batch.
+    inserted_ids as (
+        select coalesce(pg_catalog.array_agg(i.id), '{}') as ids from inserted as i
     )
     select k.item,
         case
@@ -467,7 +483,8 @@ begin
         end,
         coalesce(i.id, k.existing_id)
     from ranked as k
-    left join inserted as i on i.id = k.new_id
+    cross join inserted_ids as n
+    cross join lateral (select case when k.new_id = any(n.ids) then k.new_id end as id) as i
     order by k.item;
 end
 $$;
