@@ -11,6 +11,7 @@ from rich.console import Console
 from controlroom import keys
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
+from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
@@ -33,6 +34,7 @@ register_submit(app)
 register_runs(app)
 register_events(app)
 register_artifacts(app)
+register_oncall(app)
 
 err = Console(stderr=True)
 
