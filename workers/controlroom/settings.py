@@ -42,6 +42,7 @@ class StackSettings:
     bucket: str
     db_name: str = "postgres"
     host: str = "127.0.0.1"
+    page_port: int = 54323  # the control room page (Supabase Studio's local port)
 
     @classmethod
     def from_env(cls) -> StackSettings:
@@ -54,4 +55,5 @@ class StackSettings:
             pg_bindir=Path(os.environ.get("CONTROLROOM_PG_BINDIR") or "/usr/lib/postgresql/15/bin"),
             s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
             bucket=os.environ.get("CONTROLROOM_BUCKET") or "controlroom-artifacts",
+            page_port=_int("CONTROLROOM_PAGE_PORT", 54323),
         )
