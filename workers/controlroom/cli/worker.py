@@ -16,6 +16,7 @@ from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
 from controlroom.executor.signals import on_stop
+from controlroom.executor.wakeups import DEFAULT_FALLBACK_POLL_SECONDS, WakeupSource
 from controlroom.phases.identity import IdentityError, PhaseIdentities
 from controlroom.phases.launch import unreachable_reason
 
@@ -38,6 +39,19 @@ def parse_labels(text: str | None) -> dict[str, str]:
             )
         labels[key.strip()] = value.strip()
     return labels
+
+
+def wakeup_source(token: str) -> WakeupSource | None:
+    """Push wake-ups unless CONTROLROOM_WAKEUPS=off; CONTROLROOM_FALLBACK_POLL_SECONDS (default 5)
+    is the polling interval that remains for a missed message. Read before the environment is
+    scrubbed."""
+    if os.environ.get("CONTROLROOM_WAKEUPS", "on").lower() in ("off", "0", "false", "no"):
+        return None
+    url, api_key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_ANON_KEY")
+    if not url or not api_key:
+        return None
+    fallback = float(os.environ.get("CONTROLROOM_FALLBACK_POLL_SECONDS", DEFAULT_FALLBACK_POLL_SECONDS))
+    return WakeupSource(url, api_key, token, fallback_poll_seconds=fallback)
 
 
 def register(app: typer.Typer) -> None:
@@ -100,6 +114,7 @@ def register(app: typer.Typer) -> None:
             heartbeat_seconds=heartbeat,
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
+            wakeups=wakeup_source(token),
         )
         log = JsonLog(component="worker")
         executor = Executor(plane, store, options, log, identities=identities)

@@ -30,6 +30,7 @@ from controlroom.executor.lifecycle import Lifecycle, State
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
 from controlroom.executor.run import RunExecution, RunOutcome
+from controlroom.executor.wakeups import Wakeups, WakeupSource
 from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
 
@@ -58,6 +59,8 @@ class ExecutorOptions:
     event_flush_seconds: float = 1.0
     completion_window_seconds: float = 0.005
     health_file: Path | None = None
+    # Push wake-ups (executor/wakeups.py); None: adaptive polling alone.
+    wakeups: WakeupSource | None = None
 
 
 class Executor:
@@ -92,6 +95,7 @@ class Executor:
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
         self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
+        self.wakeups: Wakeups | None = None
 
     # -- signals ---------------------------------------------------------------------------------
     def handle_signal(self, sig: signal.Signals, count: int) -> None:
@@ -120,6 +124,9 @@ class Executor:
         self._heartbeat.start()
         self.lifecycle.to(State.RUNNING)
         backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        if self.options.wakeups is not None:
+            self.wakeups = Wakeups(self.options.wakeups, me.pool, self.executor_id, self._work_done.set, self.log)
+            self.wakeups.start()
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="run") as pool:
             while not self.shutting_down.is_set():
                 self._touch_health()
@@ -153,7 +160,15 @@ class Executor:
                     self.log("executor.queue_drained")
                     break
                 self._work_done.clear()
+                # Subscribed to wake-ups, polling is only the fallback for a missed message.
+                backoff.ceiling = (
+                    self.options.wakeups.fallback_poll_seconds
+                    if self.options.wakeups is not None and self.wakeups is not None and self.wakeups.subscribed
+                    else self.options.poll_ceiling_seconds
+                )
                 self._work_done.wait(backoff.idle() if capacity > 0 else None)
+            if self.wakeups is not None:
+                self.wakeups.stop()
             self._drain()
         return 0
 
