@@ -4,6 +4,7 @@ triggers on runs; and an executor that keeps working by polling when the endpoin
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import socket
@@ -11,9 +12,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -28,6 +29,16 @@ from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.wakeups import WakeupSource, wake_topic
 from controlroom.localstack.stack import LocalStack
 from tests.conftest import Pipeline
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: another test in this process (Playwright's sync API) may
+    keep an event loop running in the main thread, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 PRIVATE: RealtimeChannelOptions = {
     "config": {"private": True, "broadcast": {"ack": False, "self": False}, "presence": {"key": "", "enabled": False}}
@@ -61,7 +72,7 @@ def test_an_executor_token_joins_only_its_own_pools_topic(api_env: dict[str, str
             in str(err)
         )
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_socket_without_a_valid_apikey_is_refused(api_env: dict[str, str]) -> None:
@@ -70,7 +81,7 @@ def test_a_socket_without_a_valid_apikey_is_refused(api_env: dict[str, str]) -> 
         with pytest.raises(Exception, match="403"):
             await client.connect()
 
-    asyncio.run(scenario())
+    _run(scenario())
 
 
 def test_a_submit_wakes_one_registered_executor_of_the_pool(
@@ -96,7 +107,7 @@ def test_a_submit_wakes_one_registered_executor_of_the_pool(
         await client.close()
         return messages
 
-    messages = asyncio.run(scenario())
+    messages = _run(scenario())
     assert len(messages) == 1
     payload = messages[0]["payload"]
     assert payload["pool"] == pipeline.pool
