@@ -31,9 +31,10 @@ from controlroom.executor.logs import JsonLog
 from controlroom.phases.context import PhaseContext
 from controlroom.phases.models import PhaseResult
 from controlroom.phases.runner import run_phase
+from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
 from controlroom.specs.load import parse_spec
 from controlroom.specs.params import resolve_params
-from controlroom.specs.problems import SpecError
+from controlroom.specs.problems import Problem, SpecError, format_loc
 from controlroom.specs.render import RenderedPhase, RunContext, render_phases
 
 Ending = Literal["succeeded", "failed", "cap_exceeded", "cancelled", "lease_lost", "shutdown"]
@@ -74,7 +75,9 @@ class RunExecution:
         try:
             phases = self._render()
         except SpecError as exc:
-            return self._fail(False, "InvalidSpec", str(exc))
+            confined = any(p.code == URI_OUTSIDE_WORKSPACE for p in exc.problems)
+            # Deterministic: a retry would be refused the same way.
+            return self._fail(False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc))
         if not run.started:
             try:
                 self.plane.start_run(run.lease)
@@ -103,13 +106,23 @@ class RunExecution:
         context = RunContext(
             id=self.run.run_id,
             attempt=self.run.attempt,
-            workspace=spec.workspace,
+            # The workspace the control plane ran this in, never the body's own `workspace` text: the
+            # storage prefix (and the workspace's S3 role) is keyed by this id.
+            workspace=self.run.workspace_id,
             bucket=self.store.bucket,
             spec_name=spec.name,
             spec_version=spec.version,
             spec_hash=self.run.spec_hash,
         )
-        return render_phases(spec, params, context)
+        phases = render_phases(spec, params, context)
+        # GUARD: after rendering, before any phase starts: parameters can still carry the URI outside.
+        findings = rendered_findings(phases, bucket=self.store.bucket, workspace_id=self.run.workspace_id)
+        if findings:
+            where = f"run {self.run.run_id}"
+            raise SpecError(
+                [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
+            )
+        return phases
 
     # -- one phase -------------------------------------------------------------------------------
     def _phase(self, phase: RenderedPhase, workdir: Path) -> PhaseResult:
