@@ -64,6 +64,8 @@ def record_from_row(row: Artifact) -> ArtifactRecord:
             size=row.size_bytes,
             content_type=row.content_type,
             lineage=Lineage(),  # verify compares bytes only
+            version_id=row.version_id,
+            etag=row.etag,
         )
     except ValidationError as exc:
         raise ValueError(f"uri {row.uri}: {exc.errors()[0]['msg']}") from None
@@ -111,7 +113,10 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Re-read artifacts from S3 and compare SHA-256 and size with their records; each result is recorded
-    (an artifact.verified or artifact.verification_failed run event). Exit 1 unless all are ok."""
+    (an artifact.verified or artifact.verification_failed run event). Exit 1 unless all are ok.
+
+    A record with an S3 version id is checked against exactly that version; a later put over the key
+    is reported as superseded, not as the artifact."""
     if (run_arg is None) == (not all_runs):
         fail("give a RUN or --all (exactly one of them)", hint="controlroom artifacts verify <run id>, or --all.")
     if workspace and not all_runs:
@@ -162,6 +167,8 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "expected_size": row.size_bytes,
         "actual_sha256": None,
         "actual_size": None,
+        "version_id": row.version_id,
+        "superseded": False,
     }
     try:
         verdict = store.verify(record_from_row(row))
@@ -174,6 +181,7 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "ok": verdict.ok,
         "actual_sha256": verdict.actual_sha256,
         "actual_size": verdict.actual_size,
+        "superseded": verdict.superseded,
     }
 
 
@@ -188,6 +196,9 @@ def _print_result(result: dict[str, Any]) -> None:
         )
     elif status == "error":
         line.append(f"  not checked: {result['error']}", style="red")
+    if result.get("superseded"):
+        # The recorded version was checked (Object Lock keeps it); someone wrote over the key since.
+        line.append("  (the key now shows a later version or a delete marker)", style="yellow")
     out.print(line, soft_wrap=True)
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import typer
 
 from controlroom import keys
-from controlroom.artifacts import ArtifactStore, s3_client
+from controlroom.artifacts import ArtifactStore, ObjectLock, s3_client
 from controlroom.client.control_plane import ControlPlane
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
+from controlroom.settings import StackSettings
 
 
 def parse_labels(text: str | None) -> dict[str, str]:
@@ -53,8 +54,11 @@ def register(app: typer.Typer) -> None:
             token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
         plane = ControlPlane.connect(access_token=token)
         bucket = os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts")
+        settings = StackSettings.from_env()
         store = ArtifactStore(
-            s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None), bucket
+            s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None),
+            bucket,
+            lock=ObjectLock.from_setting(settings.object_lock_mode, settings.object_lock_days),
         )
         health = os.environ.get("CONTROLROOM_HEALTH_FILE")
         options = ExecutorOptions(

@@ -42,6 +42,11 @@ class StackSettings:
     bucket: str
     db_name: str = "postgres"
     host: str = "127.0.0.1"
+    # Object Lock retention of every artifact the executors upload: COMPLIANCE (nobody, the admin
+    # included, deletes or changes the version before it expires), GOVERNANCE, or off (for a bucket
+    # without Object Lock). The local stack's bucket is created with Object Lock unless off.
+    object_lock_mode: str = "COMPLIANCE"
+    object_lock_days: int = 1
 
     @classmethod
     def from_env(cls) -> StackSettings:
@@ -54,4 +59,13 @@ class StackSettings:
             pg_bindir=Path(os.environ.get("CONTROLROOM_PG_BINDIR") or "/usr/lib/postgresql/15/bin"),
             s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
             bucket=os.environ.get("CONTROLROOM_BUCKET") or "controlroom-artifacts",
+            object_lock_mode=_lock_mode(os.environ.get("CONTROLROOM_OBJECT_LOCK_MODE") or "COMPLIANCE"),
+            object_lock_days=_int("CONTROLROOM_OBJECT_LOCK_DAYS", 1),
         )
+
+
+def _lock_mode(raw: str) -> str:
+    mode = raw.upper()
+    if mode not in ("COMPLIANCE", "GOVERNANCE", "OFF"):
+        raise SystemExit(f"CONTROLROOM_OBJECT_LOCK_MODE={raw!r} must be COMPLIANCE, GOVERNANCE or off.")
+    return mode

@@ -192,6 +192,8 @@ class RunExecution:
                 size_bytes=record.size,
                 content_type=record.content_type,
                 lineage=record.lineage.model_dump(mode="json"),
+                version_id=record.version_id,
+                etag=record.etag,
             )
         except LeaseLost:
             self.run.request_stop(lost=True)

@@ -114,12 +114,24 @@ class ObjectStore:
         else:
             return
         try:
-            s3.create_bucket(Bucket=self.settings.bucket)
+            self._create_locked_bucket(s3)
         except (ClientError, BotoCoreError) as exc:
             raise StackError(
                 f"Could not create the artifacts bucket {self.settings.bucket!r} at {self.endpoint_url} ({exc}).",
                 "Create it yourself or set CONTROLROOM_BUCKET to an existing bucket you can write to.",
             ) from None
+
+    def _create_locked_bucket(self, s3: S3Client) -> None:
+        """Versioned, with Object Lock enabled: a put over a key adds a version, and the versions that
+        the artifact store uploads with a retention (ArtifactStore's `lock`) cannot be changed or
+        deleted before it ends. No default retention: Delta tables and other datasets stay ordinary
+        versioned objects (vacuum may remove them), and their writers (pyarrow, delta-rs) need no
+        lock headers."""
+        if self.settings.object_lock_mode == "OFF":
+            s3.create_bucket(Bucket=self.settings.bucket)
+            s3.put_bucket_versioning(Bucket=self.settings.bucket, VersioningConfiguration={"Status": "Enabled"})
+            return
+        s3.create_bucket(Bucket=self.settings.bucket, ObjectLockEnabledForBucket=True)  # versioning comes with it
 
     def healthy(self) -> tuple[bool, str]:
         if not self.external and not self.running():
