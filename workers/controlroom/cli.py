@@ -12,6 +12,7 @@ from controlroom.cli_artifacts import register as register_artifacts
 from controlroom.cli_runs import register as register_runs
 from controlroom.cli_specs import register as register_specs
 from controlroom.cli_stack import register as register_stack
+from controlroom.cli_storage import register as register_storage
 from controlroom.cli_worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
 from controlroom.localstack.errors import StackError
@@ -28,6 +29,7 @@ register_worker(app)
 register_specs(app)
 register_runs(app)
 register_artifacts(app)
+register_storage(app)
 
 err = Console(stderr=True)
 

@@ -9,11 +9,13 @@ import typer
 
 from controlroom import keys
 from controlroom.artifacts import ArtifactStore, ObjectLock, s3_client
+from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
-from controlroom.settings import StackSettings
+from controlroom.settings import StackSettings, StorageSettings
+from controlroom.storage.provision import provisioner_from
 
 
 def parse_labels(text: str | None) -> dict[str, str]:
@@ -28,6 +30,26 @@ def parse_labels(text: str | None) -> dict[str, str]:
             )
         labels[key.strip()] = value.strip()
     return labels
+
+
+def _vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
+    storage = StorageSettings.from_env()
+    if storage.credentials == "shared":
+        log("storage.shared_credentials", level="warn", detail="every phase gets the executor's own S3 keys")
+        return None
+    if not storage.role_arn_template:
+        raise typer.BadParameter(
+            "set CONTROLROOM_WORKSPACE_ROLE_ARN (e.g. arn:aws:iam::123456789012:role/controlroom-ws-{workspace_id}): "
+            "phases get per-run credentials of their workspace's role; `controlroom env` sets it for the local "
+            "stack. Single-tenant setups without IAM may set CONTROLROOM_STORAGE_CREDENTIALS=shared instead.",
+            param_hint="CONTROLROOM_WORKSPACE_ROLE_ARN",
+        )
+    provisioner = None
+    if storage.auto_provision:
+        # Local stack only: the admin identity of this environment creates a workspace's role on its
+        # first run. Production creates roles with `controlroom storage provision` (or Terraform).
+        provisioner = provisioner_from(storage, bucket)
+    return CredentialVendor(storage, provisioner=provisioner)
 
 
 def register(app: typer.Typer) -> None:
@@ -72,7 +94,8 @@ def register(app: typer.Typer) -> None:
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
         )
-        executor = Executor(plane, store, options, JsonLog(component="worker"))
+        log = JsonLog(component="worker")
+        executor = Executor(plane, store, options, log, vendor=_vendor(bucket, log))
         executor.install_signal_handlers()
         try:
             code = executor.run()

@@ -19,6 +19,7 @@ from typing import Any
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
+from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ControlPlaneError, Unavailable
 from controlroom.client.models import ClaimedRun, Completion, CompletionReply
@@ -32,15 +33,11 @@ from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
 from controlroom.executor.run import RunExecution, RunOutcome
 from controlroom.phases.supervise import kill_live_phase_groups
 
-PHASE_ENV_VARS = (
-    "S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "CONTROLROOM_BUCKET",
-)
+# Where the data plane is; a phase's credentials are vended per run (artifacts/credentials.py).
+PHASE_ENV_VARS = ("S3_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "CONTROLROOM_BUCKET")
+# Only with shared credentials (CONTROLROOM_STORAGE_CREDENTIALS=shared, single tenant): the
+# executor's own keys go to every phase.
+SHARED_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 @dataclass
@@ -59,7 +56,13 @@ class ExecutorOptions:
 
 class Executor:
     def __init__(
-        self, plane: ControlPlane, store: ArtifactStore, options: ExecutorOptions, log: JsonLog | None = None
+        self,
+        plane: ControlPlane,
+        store: ArtifactStore,
+        options: ExecutorOptions,
+        log: JsonLog | None = None,
+        *,
+        vendor: CredentialVendor | None = None,
     ) -> None:
         if options.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -81,7 +84,9 @@ class Executor:
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
-        self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
+        self.vendor = vendor
+        passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
+        self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
 
     # -- signals ---------------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -171,6 +176,7 @@ class Executor:
                 log=self.log,
                 shutting_down=self.shutting_down,
                 phase_env=self._phase_env,
+                vendor=self.vendor,
             ).execute()
         finally:
             self._events.forget(held.lease)
@@ -214,4 +220,5 @@ def _held(claim: ClaimedRun) -> HeldRun:
         spec_hash=claim.spec_hash,
         heartbeat_tolerance_seconds=claim.heartbeat_tolerance_seconds,
         started=True,
+        deadline_at=claim.deadline_at,
     )

@@ -20,6 +20,7 @@ from pydantic import JsonValue
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactKey, ArtifactRecord, ArtifactStore, Lineage
+from controlroom.artifacts.credentials import CredentialsError, CredentialVendor
 from controlroom.artifacts.errors import ArtifactError
 from controlroom.artifacts.logs import S3LogSink, log_key
 from controlroom.client.control_plane import ControlPlane
@@ -59,6 +60,7 @@ class RunExecution:
         log: JsonLog,
         shutting_down: threading.Event,
         phase_env: dict[str, str],
+        vendor: CredentialVendor | None = None,
     ) -> None:
         self.run = run
         self.plane = plane
@@ -68,6 +70,7 @@ class RunExecution:
         self.log = log.bind(run_id=run.run_id, attempt=run.attempt)
         self.shutting_down = shutting_down
         self.phase_env = phase_env
+        self.vendor = vendor
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -78,6 +81,10 @@ class RunExecution:
             confined = any(p.code == URI_OUTSIDE_WORKSPACE for p in exc.problems)
             # Deterministic: a retry would be refused the same way.
             return self._fail(False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc))
+        try:
+            self._scope_storage()
+        except CredentialsError as exc:
+            return self._fail(exc.retryable, exc.error_class, str(exc))
         if not run.started:
             try:
                 self.plane.start_run(run.lease)
@@ -123,6 +130,22 @@ class RunExecution:
                 [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
             )
         return phases
+
+    def _scope_storage(self) -> None:
+        """From here on, the run's phases and its artifact uploads use only the workspace's credentials."""
+        if self.vendor is None:
+            return
+        run = self.run
+        creds = self.vendor.vend(run.workspace_id, run_id=run.run_id, attempt=run.attempt, deadline_at=run.deadline_at)
+        meta = self.store.client.meta
+        self.store = self.store.with_client(creds.s3(meta.endpoint_url, meta.region_name))
+        self.phase_env = {**self.phase_env, **creds.phase_env()}
+        self.log(
+            "credentials.vended",
+            role=creds.role_arn,
+            seconds=round(creds.seconds, 4),
+            expires=creds.expiration.isoformat(),
+        )
 
     # -- one phase -------------------------------------------------------------------------------
     def _phase(self, phase: RenderedPhase, workdir: Path) -> PhaseResult:
