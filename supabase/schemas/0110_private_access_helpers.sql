@@ -82,7 +82,7 @@ $$;
 comment on function private.caller_role() is
 'The API role of the caller (anon, authenticated, service_role, controlroom_executor) or the session user when no role was set (pg_cron, migrations, psql).';
 
-create function private.caller_is_admin()
+create function private.caller_is_service_or_owner()
 returns boolean
 language sql
 stable
@@ -91,8 +91,8 @@ as $$
     select private.caller_role() in ('service_role', 'postgres', 'supabase_admin')
 $$;
 
-comment on function private.caller_is_admin() is
-'Whether the caller is the service role or the database owner (pg_cron jobs run as postgres).';
+comment on function private.caller_is_service_or_owner() is
+'Whether the caller is the service role or the database owner (pg_cron jobs, migrations and operators'' psql run as postgres). Not the workspace role admin.';
 
 create function private.caller_actor()
 returns text
@@ -102,7 +102,7 @@ set search_path = ''
 as $$
     select case
         when private.caller_role() = 'authenticated' then 'user:' || (select auth.uid())::text
-        when private.caller_is_admin() then 'service_role'
+        when private.caller_is_service_or_owner() then 'service_role'
     end
 $$;
 

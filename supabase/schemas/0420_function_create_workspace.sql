@@ -20,7 +20,7 @@ begin
             hint = 'Omit owner_id: the caller becomes the owner.';
         end if;
         v_owner := (select auth.uid());
-    elsif private.caller_is_admin() then
+    elsif private.caller_is_service_or_owner() then
         v_owner := create_workspace.owner_id;
     else
         raise exception 'only signed-in users and the service role may create workspaces'

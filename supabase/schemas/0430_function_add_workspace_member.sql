@@ -28,7 +28,7 @@ begin
             detail = 'The caller''s role in the workspace is too low.',
             hint = 'Ask a workspace owner or admin.';
         end if;
-    elsif not private.caller_is_admin() then
+    elsif not private.caller_is_service_or_owner() then
         raise exception 'only workspace admins and the service role manage members'
         using errcode = '42501',
         detail = pg_catalog.format('The caller''s role is %s.', private.caller_role()),

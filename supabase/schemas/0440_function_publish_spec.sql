@@ -20,7 +20,7 @@ begin
             detail = 'The caller is not an admin or owner of this workspace.',
             hint = 'Publish from CI with the service role, or ask a workspace admin.';
         end if;
-    elsif not private.caller_is_admin() then
+    elsif not private.caller_is_service_or_owner() then
         raise exception 'only workspace admins and the service role publish specs'
         using errcode = '42501',
         detail = pg_catalog.format('The caller''s role is %s.', private.caller_role()),

@@ -20,7 +20,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-    v_as_of timestamptz := coalesce(submit_run.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(submit_run.as_of);
     v_actor text := private.caller_actor();
     v_spec public.pipeline_specs;
     v_run public.runs;

@@ -10,7 +10,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(cancel_run.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(cancel_run.as_of);
     v_actor text := private.caller_actor();
     v_reason text := coalesce(nullif(cancel_run.reason, ''), 'cancelled by ' || coalesce(private.caller_actor(), 'unknown'));
     v_run public.runs;

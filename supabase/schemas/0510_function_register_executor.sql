@@ -20,7 +20,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-    v_as_of timestamptz := coalesce(register_executor.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(register_executor.as_of);
     v_claims jsonb;
     v_workspace_id uuid;
     v_executor public.executors;

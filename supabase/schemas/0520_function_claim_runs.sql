@@ -43,7 +43,7 @@ set enable_seqscan = off
 as $$
 #variable_conflict use_column
 declare
-    v_as_of timestamptz := coalesce(claim_runs.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(claim_runs.as_of);
     v_executor public.executors;
     v_actor text;
     v_labels jsonb;

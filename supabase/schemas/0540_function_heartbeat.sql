@@ -19,7 +19,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-    v_as_of timestamptz := coalesce(heartbeat.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(heartbeat.as_of);
     v_executor public.executors;
     v_problem record;
 begin

@@ -34,7 +34,7 @@ set enable_seqscan = off
 as $$
 #variable_conflict use_column
 declare
-    v_as_of timestamptz := coalesce(complete_runs.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(complete_runs.as_of);
     v_count integer;
     v_events jsonb;
     v_event_items integer[];

@@ -11,7 +11,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(confirm_cancel.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(confirm_cancel.as_of);
     v_attempt public.run_attempts;
     v_run public.runs;
 begin

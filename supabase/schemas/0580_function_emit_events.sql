@@ -14,7 +14,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(emit_events.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(emit_events.as_of);
     v_attempt public.run_attempts;
     v_count integer;
     v_inserted integer;

@@ -13,14 +13,14 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(requeue_stale_runs.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(requeue_stale_runs.as_of);
     v_batch jsonb;
     v_requeued integer := 0;
     v_failed integer := 0;
     v_cancelled integer := 0;
     v_timed_out integer := 0;
 begin
-    if not private.caller_is_admin() then
+    if not private.caller_is_service_or_owner() then
         raise exception 'only the service role and pg_cron requeue stale runs'
         using errcode = '42501',
         detail = pg_catalog.format('The caller''s role is %s.', private.caller_role()),

@@ -26,7 +26,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(register_artifact.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(register_artifact.as_of);
     v_attempt public.run_attempts;
     v_suffix text;
     v_bucket text;

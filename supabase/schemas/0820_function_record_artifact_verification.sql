@@ -20,7 +20,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(record_artifact_verification.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(record_artifact_verification.as_of);
     v_actor text := private.caller_actor();
     v_artifact public.artifacts;
     v_matches boolean;

@@ -3,7 +3,7 @@
 * `DirectExecutor`: psycopg 3 on one connection, each RPC in its own transaction that first sets
   `role` and `request.jwt.claims` locally — what PostgREST (and the gateway) does per request —
   sent in pipeline mode (BEGIN, set_config, the call, COMMIT in one round trip).
-* `HttpExecutor`: the typed supabase-py client (`controlroom.client.ControlPlane`) with an
+* `HttpExecutor`: the typed supabase-py client (`controlroom.client.control_plane.ControlPlane`) with an
   executor JWT through the gateway on /rest/v1/.
 """
 

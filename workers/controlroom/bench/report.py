@@ -155,7 +155,8 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         "",
         "Paths: **direct** = psycopg 3, one connection per executor, each RPC in its own transaction that "
         "sets `role` and `request.jwt.claims` first (as PostgREST does), pipelined into one round trip; "
-        "**http** = `controlroom.client.ControlPlane` (supabase-py) with an executor JWT through the gateway. "
+        "**http** = `controlroom.client.control_plane.ControlPlane` (supabase-py) with an executor JWT through "
+        "the gateway. "
         "Executors are threads in up to "
         f"{meta['processes']} worker processes (forkserver), one client each, registered before the clock starts.",
         "",

@@ -8,21 +8,25 @@ talks to the local stack and to a Supabase project.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
-from controlroom.client.errors import ConfigurationError
+from controlroom.client.boundedjson import Undecodable
+from controlroom.client.errors import ConfigurationError, InvalidReply
 from controlroom.client.models import (
     Artifact,
     ArtifactReply,
     ClaimedRun,
+    ClaimReply,
     Completion,
     CompletionReply,
     EventsReply,
-    Executor,
+    ExecutorRecord,
     HeartbeatReply,
+    InvalidClaim,
     LeaseReply,
     PublishedSpec,
     Run,
@@ -34,7 +38,6 @@ from controlroom.client.models import (
 )
 from controlroom.client.transport import RetryPolicy, Transport
 
-_claims = TypeAdapter(list[ClaimedRun])
 _beats = TypeAdapter(list[HeartbeatReply])
 _completions = TypeAdapter(list[CompletionReply])
 _workspaces = TypeAdapter(list[Workspace])
@@ -50,6 +53,11 @@ ATTEMPT_COLUMNS = (
     "id,run_id,attempt_no,executor_id,status,claimed_at,started_at,heartbeat_at,finished_at,"
     "error_class,error_message,retryable"
 )
+
+
+# Rows per read of artifact_pages: the API's row cap on Supabase and the local stack (max_rows), so a
+# page is one full read; a smaller cap only makes the pages shorter.
+ARTIFACT_PAGE_SIZE = 1000
 
 
 def _id(value: UUID | str) -> str:
@@ -85,11 +93,19 @@ class ControlPlane:
     def close(self) -> None:
         self.transport.close()
 
-    def _call(self, name: str, params: dict[str, Any], *, idempotent: bool, nulls: tuple[str, ...] = ()) -> Any:
+    def _call(
+        self,
+        name: str,
+        params: dict[str, Any],
+        *,
+        idempotent: bool,
+        nulls: tuple[str, ...] = (),
+        per_item: bool = False,
+    ) -> Any:
         """None means "use the SQL default" and is left out, except for the `nulls` parameters, which
         have no default and for which NULL is a value (left out, PostgREST would find no function)."""
         sent = {k: v for k, v in params.items() if v is not None or k in nulls}
-        return self.transport.rpc(name, sent, idempotent=idempotent)
+        return self.transport.rpc(name, sent, idempotent=idempotent, per_item=per_item)
 
     # -- executors --------------------------------------------------------------------------------
     def register_executor(
@@ -99,13 +115,13 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         version: str | None = None,
         host: str | None = None,
-    ) -> Executor:
+    ) -> ExecutorRecord:
         data = self._call(
             "register_executor",
             {"pool": pool, "labels": labels or {}, "version": version, "host": host},
             idempotent=False,
         )
-        return Executor.model_validate(data)
+        return ExecutorRecord.model_validate(data)
 
     def claim_runs(
         self,
@@ -116,13 +132,46 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         start: bool = False,
     ) -> list[ClaimedRun]:
-        """Claims up to max_runs; with start=True they are also started (no start_run per run)."""
+        """Claims up to max_runs; with start=True they are also started (no start_run per run).
+
+        Raises InvalidReply if an item of the reply cannot be decoded; `claim` reports those
+        items instead, so that the caller can fail them and run the others."""
+        reply = self.claim(executor_id, max_runs, pool=pool, labels=labels, start=start)
+        if reply.invalid:
+            raise InvalidReply(f"{len(reply.invalid)} claimed run(s) cannot be decoded: {reply.invalid[0].reason}")
+        return reply.runs
+
+    def claim(
+        self,
+        executor_id: UUID | str,
+        max_runs: int = 1,
+        *,
+        pool: str | None = None,
+        labels: dict[str, str] | None = None,
+        start: bool = False,
+    ) -> ClaimReply:
+        """claim_runs, decoded item by item: runs whose payload cannot be decoded or validated (a
+        tenant's params nested too deep, say) come back in `invalid`, next to the good ones."""
         params: dict[str, Any] = {"executor_id": _id(executor_id), "max_runs": max_runs, "pool": pool, "labels": labels}
         if start:
             params["start"] = True
         # Not retried once sent: a lost reply leaves leases that requeue_stale_runs recovers.
-        data = self._call("claim_runs", params, idempotent=False)
-        return _claims.validate_python(data or [])
+        data = self._call("claim_runs", params, idempotent=False, per_item=True)
+        if not isinstance(data, list):
+            raise InvalidReply(f"claim_runs answered {type(data).__name__}, not an array")
+        runs: list[ClaimedRun] = []
+        invalid: list[InvalidClaim] = []
+        for item in data:
+            if isinstance(item, Undecodable):
+                invalid.append(InvalidClaim.from_fields(item.fields, item.reason))
+                continue
+            try:
+                runs.append(ClaimedRun.model_validate(item))
+            except ValidationError as exc:
+                fields = item if isinstance(item, dict) else {}
+                reason = f"claimed run does not match the ClaimedRun shape: {exc.errors()[0]['msg']}"
+                invalid.append(InvalidClaim.from_fields(fields, reason))
+        return ClaimReply(runs=runs, invalid=invalid)
 
     def heartbeat(self, executor_id: UUID | str, leases: list[UUID | str]) -> list[HeartbeatReply]:
         data = self._call(
@@ -340,10 +389,42 @@ class ControlPlane:
         return _events.validate_python(self.select("run_events", filters=filters, order="id"))
 
     def artifacts(self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None) -> list[Artifact]:
-        """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first."""
-        filters: dict[str, str] = {}
-        if run_id is not None:
-            filters["run_id"] = f"eq.{_id(run_id)}"
-        if workspace_id is not None:
-            filters["workspace_id"] = f"eq.{_id(workspace_id)}"
-        return _artifacts.validate_python(self.select("artifacts", filters=filters, order="created_at"))
+        """Artifact records of a run, of a workspace, or (neither) every visible one; oldest first. All of
+        them: read page by page (artifact_pages), however many the API's row cap would cut off."""
+        rows = [row for page in self.artifact_pages(run_id=run_id, workspace_id=workspace_id) for row in page]
+        return sorted(rows, key=lambda row: (row.created_at, str(row.id)))
+
+    def artifact_pages(
+        self,
+        *,
+        run_id: UUID | str | None = None,
+        workspace_id: UUID | str | None = None,
+        page_size: int = ARTIFACT_PAGE_SIZE,
+    ) -> Iterator[list[Artifact]]:
+        """Every artifact record of a run, of a workspace, or (neither) every visible one, in pages in id order.
+
+        Keyset paging: each page asks for the ids after the last one of the page before, so no record is
+        skipped or read twice however many there are, and records registered meanwhile are read if their id
+        comes later. A page can be shorter than asked (the API caps rows per read, 1,000 on Supabase), so
+        only an empty page ends the reading.
+        """
+        filters = _artifact_filters(run_id, workspace_id)
+        while True:
+            page = _artifacts.validate_python(self.select("artifacts", filters=filters, order="id", limit=page_size))
+            if not page:
+                return
+            yield page
+            filters = {**filters, "id": f"gt.{page[-1].id}"}
+
+    def count_artifacts(self, *, run_id: UUID | str | None = None, workspace_id: UUID | str | None = None) -> int:
+        """How many artifact records artifact_pages would read now (new ones may be registered meanwhile)."""
+        return self.transport.count("artifacts", filters=_artifact_filters(run_id, workspace_id))
+
+
+def _artifact_filters(run_id: UUID | str | None, workspace_id: UUID | str | None) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    if run_id is not None:
+        filters["run_id"] = f"eq.{_id(run_id)}"
+    if workspace_id is not None:
+        filters["workspace_id"] = f"eq.{_id(workspace_id)}"
+    return filters

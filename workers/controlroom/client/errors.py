@@ -80,6 +80,11 @@ class ServerError(ControlPlaneError):
     """An unexpected database or gateway failure (HTTP 5xx)."""
 
 
+class InvalidReply(ServerError):
+    """The reply cannot be decoded within the client's bounds (size, nesting depth): the worker
+    refuses it rather than crash on it (RecursionError, MemoryError)."""
+
+
 # Codes the control plane raises with a specific meaning (see docs/errors.md); filled in from the
 # control plane's table so that each SQLSTATE has exactly one exception class.
 BY_CODE: dict[str, type[ControlPlaneError]] = {

@@ -14,7 +14,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Executor(_Model):
+class ExecutorRecord(_Model):
     id: UUID
     pool: str
     workspace_id: UUID | None = None
@@ -39,6 +39,36 @@ class ClaimedRun(_Model):
     spec_body: dict[str, Any]
     params: dict[str, Any] = Field(default_factory=dict)
     priority: int = 0
+
+
+class InvalidClaim(_Model):
+    """A claimed run whose payload could not be decoded: the executor fails it (it holds its lease)."""
+
+    reason: str
+    lease_token: UUID | None = None
+    run_id: UUID | None = None
+    attempt_no: int | None = None
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any], reason: str) -> InvalidClaim:
+        def pick(name: str, kind: type) -> Any:
+            value = fields.get(name)
+            try:
+                return kind(value) if value is not None else None
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            reason=reason,
+            lease_token=pick("lease_token", UUID),
+            run_id=pick("run_id", UUID),
+            attempt_no=pick("attempt_no", int),
+        )
+
+
+class ClaimReply(_Model):
+    runs: list[ClaimedRun]
+    invalid: list[InvalidClaim] = Field(default_factory=list)
 
 
 Directive = Literal["continue", "cancel", "lease_lost"]

@@ -8,16 +8,26 @@ for idempotent calls; the others surface as Unavailable so the caller decides.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from postgrest.exceptions import APIError
+from postgrest.exceptions import APIError, APIErrorFromJSON
+from postgrest.types import CountMethod
+from pydantic import ValidationError
 from supabase import Client, ClientOptions, create_client
 
-from controlroom.client.errors import ConfigurationError, ControlPlaneError, Unavailable, from_response
+from controlroom.client import boundedjson
+from controlroom.client.errors import (
+    ConfigurationError,
+    ControlPlaneError,
+    InvalidReply,
+    Unavailable,
+    from_response,
+)
 
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAYBE_SENT = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.WriteTimeout)
@@ -74,12 +84,14 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
 
-    def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool) -> Any:
+    def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool, per_item: bool = False) -> Any:
+        """The decoded reply. per_item: an array reply is decoded item by item, and an item that
+        cannot be decoded (too deep) comes back as a boundedjson.Undecodable in its place."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._client.rpc(name, params).execute().data
+                return self._send_rpc(name, params, per_item=per_item)
             except APIError as exc:
                 raise self._refusal(exc) from None
             except NEVER_SENT as exc:
@@ -93,30 +105,73 @@ class Transport:
                     ) from None
             self._sleep(self.retry.delay(attempt))
 
+    def _send_rpc(self, name: str, params: dict[str, Any], *, per_item: bool) -> Any:
+        # postgrest-py's execute() decodes with the stdlib's recursive decoder, which a reply
+        # carrying a deeply nested value (tenant-written params) turns into a RecursionError that
+        # kills the worker. The request is the same; only the decoding is ours and bounded.
+        return self._decode(name, self._client.rpc(name, params).request.send(httpx.Headers()), per_item=per_item)
+
+    @staticmethod
+    def _decode(what: str, response: httpx.Response, *, per_item: bool) -> Any:
+        if not response.is_success:
+            try:
+                raise APIError(dict(APIErrorFromJSON.model_validate_json(response.content)))
+            except ValidationError:
+                raise APIError(
+                    {"message": response.text[:2000], "code": str(response.status_code), "hint": None, "details": None}
+                ) from None
+        if not response.content:
+            return None
+        decode = boundedjson.loads_items if per_item else boundedjson.loads
+        try:
+            return decode(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidReply(f"the reply to {what} cannot be decoded: {exc}") from None
+
     def select(
         self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
     ) -> list[dict[str, Any]]:
         """A read of a table or view; filters are PostgREST's `op.value` strings, e.g. {"status": "eq.queued"}."""
-        query = self._client.table(table).select(columns)
-        for column, expression in filters.items():
-            op, _, value = expression.partition(".")
-            query = query.filter(column, op, value)
+        query = self._filtered(self._client.table(table).select(columns), filters)
         if order:
             query = query.order(order, desc=desc)
         if limit is not None:
             query = query.limit(limit)
+        rows: list[dict[str, Any]] = self._decode(table, self._read(table, query), per_item=False)
+        return rows
+
+    def count(self, table: str, *, filters: dict[str, str]) -> int:
+        """How many rows of a table or view the caller sees (an exact count, no rows sent)."""
+        query = self._filtered(self._client.table(table).select("*", count=CountMethod.exact, head=True), filters)
+        total = self._read(table, query).headers.get("content-range", "").rpartition("/")[2]
+        if not re.fullmatch(r"[0-9]+", total):
+            raise Unavailable(f"{self.url} did not count the rows of {table} (no Content-Range in its answer)")
+        return int(total)
+
+    @staticmethod
+    def _filtered(query: Any, filters: dict[str, str]) -> Any:
+        for column, expression in filters.items():
+            op, _, value = expression.partition(".")
+            query = query.filter(column, op, value)
+        return query
+
+    def _read(self, table: str, query: Any) -> httpx.Response:
+        """The answer to a read, retried while the API cannot be reached (reads are idempotent)."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                rows: list[dict[str, Any]] = query.execute().data  # type: ignore[assignment]
-            except APIError as exc:
-                raise self._refusal(exc) from None
+                response: httpx.Response = query.request.send(httpx.Headers())
             except (*NEVER_SENT, *MAYBE_SENT) as exc:
                 if attempt >= self.retry.attempts:
                     raise Unavailable(f"cannot read {table} from {self.url}: {exc}") from None
             else:
-                return rows
+                if not response.is_success:
+                    try:
+                        self._decode(table, response, per_item=False)
+                    except APIError as exc:
+                        raise self._refusal(exc) from None
+                return response
             self._sleep(self.retry.delay(attempt))
 
     @staticmethod

@@ -17,7 +17,7 @@ from deltalake import DeltaTable
 from rich.console import Console
 from rich.table import Table
 
-from controlroom import cli_common as common
+from controlroom.cli import common
 from controlroom.lakehouse.storage import DataPlane
 
 QUERIES = {

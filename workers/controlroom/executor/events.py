@@ -17,8 +17,6 @@ from controlroom.client.errors import ControlPlaneError, LeaseLost, PayloadTooLa
 
 Send = Callable[[str, list[dict[str, Any]]], None]
 MAX_BATCH = 500
-# The phase runners speak "warn"; the control plane's event levels are syslog-like.
-LEVELS = {"warn": "warning"}
 
 
 class EventBatcher:
@@ -57,7 +55,7 @@ class EventBatcher:
             "seq": seq,
             "ts": datetime.now(UTC).isoformat(),
             "type": type_,
-            "level": LEVELS.get(level, level),
+            "level": level,
             "phase": phase,
             "message": message,
             "payload": payload or {},

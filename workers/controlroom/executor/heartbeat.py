@@ -51,13 +51,15 @@ class Heartbeat:
         try:
             directives = self._beat(runs)
         except ControlPlaneError as exc:
-            self._log("heartbeat.failed", level="warn", error=str(exc), leases=len(runs))
+            self._log("heartbeat.failed", level="warning", error=str(exc), leases=len(runs))
             return
         for run in runs:
             directive = directives.get(run.lease, "continue")
             if directive == "continue":
                 continue
-            self._log("heartbeat.directive", level="warn", directive=directive, run_id=run.run_id, attempt=run.attempt)
+            self._log(
+                "heartbeat.directive", level="warning", directive=directive, run_id=run.run_id, attempt=run.attempt_no
+            )
             if directive == "lease_lost":
                 run.request_stop(lost=True)
             elif directive in ("cancel", "cap_exceeded"):

@@ -12,7 +12,7 @@ from typing import Any
 class HeldRun:
     run_id: str
     attempt_id: str
-    attempt: int
+    attempt_no: int
     lease: str
     workspace_id: str
     spec: dict[str, Any]

@@ -6,6 +6,7 @@ that was acknowledged; the control plane requeues what this process held once it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,15 +15,14 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
 from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
-from controlroom.client.errors import ControlPlaneError, Unavailable
-from controlroom.client.models import ClaimedRun, Completion, CompletionReply
+from controlroom.client.errors import ControlPlaneError, InvalidReply, Unavailable
+from controlroom.client.models import ClaimedRun, Completion, CompletionReply, InvalidClaim
 from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.heartbeat import Heartbeat
@@ -31,7 +31,11 @@ from controlroom.executor.lifecycle import Lifecycle, State
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
 from controlroom.executor.run import RunExecution, RunOutcome
+from controlroom.executor.wakeups import Wakeups, WakeupSource
+from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
+
+INVALID_CLAIM = "invalid_claim_payload"
 
 # Where the data plane is; a phase's credentials are vended per run (artifacts/credentials.py).
 PHASE_ENV_VARS = ("S3_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "CONTROLROOM_BUCKET")
@@ -52,6 +56,8 @@ class ExecutorOptions:
     event_flush_seconds: float = 1.0
     completion_window_seconds: float = 0.005
     health_file: Path | None = None
+    # Push wake-ups (executor/wakeups.py); None: adaptive polling alone.
+    wakeups: WakeupSource | None = None
 
 
 class Executor:
@@ -62,6 +68,7 @@ class Executor:
         options: ExecutorOptions,
         log: JsonLog | None = None,
         *,
+        identities: PhaseIdentities | None = None,
         vendor: CredentialVendor | None = None,
     ) -> None:
         if options.concurrency < 1:
@@ -73,38 +80,37 @@ class Executor:
         self.leases = LeaseTable()
         self.log = log or JsonLog()
         self.executor_id: str | None = None
+        # None: phases run as the worker's own uid (it cannot switch); see phases/identity.py.
+        self.identities = identities
         self.shutting_down = threading.Event()
         self._work_done = threading.Event()
-        self._signals = 0
         self.outcomes: list[RunOutcome] = []
         self._events = EventBatcher(
             self._send_events,
             interval=options.event_flush_seconds,
-            on_error=lambda lease, exc: self.log("events.flush_failed", level="warn", error=str(exc)),
+            on_error=lambda lease, exc: self.log("events.flush_failed", level="warning", error=str(exc)),
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
         self.vendor = vendor
         passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
         self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
+        self.wakeups: Wakeups | None = None
 
     # -- signals ---------------------------------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        self._signals += 1
-        if self._signals == 1:
-            self.log("executor.draining", signal=signal.Signals(signum).name, grace_s=self.options.grace_seconds)
+    def handle_signal(self, sig: signal.Signals, count: int) -> None:
+        """The n-th stop signal. Called from the watcher thread of signals.on_stop, never from the
+        signal handler itself, so logging and Events are safe here."""
+        if count == 1:
+            self.log("executor.draining", signal=sig.name, grace_s=self.options.grace_seconds)
             self.shutting_down.set()
             self._work_done.set()
             return
         # Second signal: exit now. Phases die with us; the control plane requeues the runs when
         # their leases go stale, so the state stays consistent without any report from here.
         killed = kill_live_phase_groups(signal.SIGKILL)
-        self.log("executor.exit_now", signal=signal.Signals(signum).name, phases_killed=killed)
-        os._exit(128 + signum)
+        self.log("executor.exit_now", signal=sig.name, phases_killed=killed)
+        os._exit(128 + sig)
 
     # -- main loop -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -118,27 +124,35 @@ class Executor:
         self._heartbeat.start()
         self.lifecycle.to(State.RUNNING)
         backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        if self.options.wakeups is not None:
+            self.wakeups = Wakeups(self.options.wakeups, me.pool, self.executor_id, self._work_done.set, self.log)
+            self.wakeups.start()
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="run") as pool:
             while not self.shutting_down.is_set():
                 self._touch_health()
                 capacity = self.options.concurrency - len(self.leases)
                 claimed: list[ClaimedRun] = []
+                refused = 0
                 if capacity > 0:
                     try:
                         # Started in the same transaction: the executor runs what it claims at once.
-                        claimed = self.plane.claim_runs(self.executor_id, capacity, start=True)
-                    except Unavailable as exc:
-                        self.log("claim.failed", level="warn", error=str(exc))
+                        reply = self.plane.claim(self.executor_id, capacity, start=True)
+                    except (Unavailable, InvalidReply) as exc:
+                        self.log("claim.failed", level="warning", error=str(exc))
                     except ControlPlaneError as exc:
                         self.log("claim.refused", level="error", error=str(exc))
                         self.shutting_down.set()
                         break
+                    else:
+                        claimed, refused = reply.runs, len(reply.invalid)
+                        for bad in reply.invalid:
+                            self._refuse(bad)
                 for claim in claimed:
                     held = _held(claim)
                     self.leases.add(held)
-                    self.log("run.claimed", run_id=held.run_id, attempt=held.attempt)
+                    self.log("run.claimed", run_id=held.run_id, attempt=held.attempt_no)
                     pool.submit(self._execute, held).add_done_callback(self._finished)
-                if claimed:
+                if claimed or refused:
                     self._heartbeat.poke()
                     backoff.found_work()
                     continue
@@ -146,9 +160,33 @@ class Executor:
                     self.log("executor.queue_drained")
                     break
                 self._work_done.clear()
+                # Subscribed to wake-ups, polling is only the fallback for a missed message.
+                backoff.ceiling = (
+                    self.options.wakeups.fallback_poll_seconds
+                    if self.options.wakeups is not None and self.wakeups is not None and self.wakeups.subscribed
+                    else self.options.poll_ceiling_seconds
+                )
                 self._work_done.wait(backoff.idle() if capacity > 0 else None)
+            if self.wakeups is not None:
+                self.wakeups.stop()
             self._drain()
         return 0
+
+    def _refuse(self, bad: InvalidClaim) -> None:
+        """A claimed run whose payload cannot be decoded fails on its own, not retryable: every
+        executor would fail to decode it again. The other runs of the claim go on."""
+        self.log("run.invalid_claim", level="error", run_id=str(bad.run_id), reason=bad.reason)
+        if bad.lease_token is None:
+            return  # nothing to fail it with; its lease goes stale and the control plane requeues it
+        try:
+            self.plane.fail_run(
+                bad.lease_token,
+                retryable=False,
+                error_class=INVALID_CLAIM,
+                message=f"the executor cannot decode this run's claim payload: {bad.reason}"[:10000],
+            )
+        except ControlPlaneError as exc:
+            self.log("run.report_failed", level="error", run_id=str(bad.run_id), error=str(exc))
 
     def _drain(self) -> None:
         if self.lifecycle.state == State.RUNNING:
@@ -157,7 +195,7 @@ class Executor:
         if not self.leases.wait_empty(self.options.grace_seconds):
             # Grace is over: stop the phases; each run is then handed back as retryable.
             for run in self.leases.snapshot():
-                self.log("run.stopping_for_shutdown", run_id=run.run_id, attempt=run.attempt)
+                self.log("run.stopping_for_shutdown", run_id=run.run_id, attempt=run.attempt_no)
                 run.request_stop()
             self.leases.wait_empty(None)
         self._heartbeat.stop()
@@ -167,20 +205,25 @@ class Executor:
 
     def _execute(self, held: HeldRun) -> RunOutcome:
         try:
-            return RunExecution(
-                held,
-                plane=self.plane,
-                store=self.store,
-                events=self._events,
-                completions=self._completions,
-                log=self.log,
-                shutting_down=self.shutting_down,
-                phase_env=self._phase_env,
-                vendor=self.vendor,
-            ).execute()
+            with self.identities.held() if self.identities else contextlib.nullcontext() as identity:
+                return self._execute_as(held, identity)
         finally:
             self._events.forget(held.lease)
             self.leases.remove(held)
+
+    def _execute_as(self, held: HeldRun, identity: PhaseIdentity | None) -> RunOutcome:
+        return RunExecution(
+            held,
+            plane=self.plane,
+            store=self.store,
+            events=self._events,
+            completions=self._completions,
+            log=self.log,
+            shutting_down=self.shutting_down,
+            phase_env=self._phase_env,
+            identity=identity,
+            vendor=self.vendor,
+        ).execute()
 
     def _finished(self, future: Future[RunOutcome]) -> None:
         exc = future.exception()
@@ -212,7 +255,7 @@ def _held(claim: ClaimedRun) -> HeldRun:
     return HeldRun(
         run_id=str(claim.run_id),
         attempt_id=str(claim.attempt_id),
-        attempt=claim.attempt_no,
+        attempt_no=claim.attempt_no,
         lease=str(claim.lease_token),
         workspace_id=str(claim.workspace_id),
         spec=claim.spec_body,

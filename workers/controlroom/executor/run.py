@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,9 @@ from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
+from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
+from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import PhaseResult
 from controlroom.phases.runner import run_phase
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
@@ -60,6 +60,7 @@ class RunExecution:
         log: JsonLog,
         shutting_down: threading.Event,
         phase_env: dict[str, str],
+        identity: PhaseIdentity | None = None,
         vendor: CredentialVendor | None = None,
     ) -> None:
         self.run = run
@@ -67,9 +68,10 @@ class RunExecution:
         self.store = store
         self.events = events
         self.completions = completions
-        self.log = log.bind(run_id=run.run_id, attempt=run.attempt)
+        self.log = log.bind(run_id=run.run_id, attempt=run.attempt_no)
         self.shutting_down = shutting_down
         self.phase_env = phase_env
+        self.identity = identity
         self.vendor = vendor
 
     # -- the whole run ---------------------------------------------------------------------------
@@ -91,9 +93,8 @@ class RunExecution:
             except LeaseLost:
                 return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
         self.log("run.started", phases=len(phases))
-        workdir = Path(tempfile.mkdtemp(prefix=f"controlroom-{run.run_id[:8]}-"))
         results: dict[str, JsonValue] = {}
-        try:
+        with workdirs.run_root(f"controlroom-{run.run_id[:8]}-", self.identity) as workdir:
             for phase in phases:
                 if run.stop.is_set():
                     break
@@ -104,15 +105,13 @@ class RunExecution:
             if run.stop.is_set():
                 return self._after_stop(None)
             return self._complete(results)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     def _render(self) -> list[RenderedPhase]:
         spec = parse_spec(self.run.spec, f"spec {self.run.spec_hash[:12]}")
         params = resolve_params(spec, self.run.params)
         context = RunContext(
             id=self.run.run_id,
-            attempt=self.run.attempt,
+            attempt=self.run.attempt_no,
             # The workspace the control plane ran this in, never the body's own `workspace` text: the
             # storage prefix (and the workspace's S3 role) is keyed by this id.
             workspace=self.run.workspace_id,
@@ -136,7 +135,9 @@ class RunExecution:
         if self.vendor is None:
             return
         run = self.run
-        creds = self.vendor.vend(run.workspace_id, run_id=run.run_id, attempt=run.attempt, deadline_at=run.deadline_at)
+        creds = self.vendor.vend(
+            run.workspace_id, run_id=run.run_id, attempt=run.attempt_no, deadline_at=run.deadline_at
+        )
         meta = self.store.client.meta
         self.store = self.store.with_client(creds.s3(meta.endpoint_url, meta.region_name))
         self.phase_env = {**self.phase_env, **creds.phase_env()}
@@ -153,10 +154,10 @@ class RunExecution:
         spec = phase.runtime
         run.phase = spec.name
         key = ArtifactKey(
-            workspace=run.workspace_id, run=run.run_id, attempt=run.attempt, phase=spec.name, name="result.json"
+            workspace=run.workspace_id, run=run.run_id, attempt=run.attempt_no, phase=spec.name, name="result.json"
         )
-        phase_dir = workdir / spec.name
-        phase_dir.mkdir(parents=True, exist_ok=True)
+        # Owned by the phase's identity, 0700: no other run can read it (see phases/workdirs.py).
+        phase_dir = workdirs.private_dir(workdir, spec.name, self.identity)
         lineage = Lineage(
             spec_hash=run.spec_hash,
             tool_versions={"controlroom": __version__},
@@ -168,7 +169,13 @@ class RunExecution:
 
         with S3LogSink(self.store, log_key(key, "stdout")) as out, S3LogSink(self.store, log_key(key, "stderr")) as err:
             ctx = PhaseContext(
-                workdir=phase_dir, cancel=run.stop, on_event=on_event, stdout=out, stderr=err, env=self.phase_env
+                workdir=phase_dir,
+                cancel=run.stop,
+                on_event=on_event,
+                stdout=out,
+                stderr=err,
+                env=self.phase_env,
+                identity=self.identity,
             )
             self.log("phase.started", phase=spec.name, kind=phase.kind)
             result = run_phase(spec, ctx)
@@ -233,7 +240,7 @@ class RunExecution:
         except LeaseLost:
             self.run.request_stop(lost=True)
         except ControlPlaneError as exc:
-            self.log("events.flush_failed", level="warn", error=str(exc))
+            self.log("events.flush_failed", level="warning", error=str(exc))
 
     # -- endings ---------------------------------------------------------------------------------
     def _after_stop(self, result: PhaseResult | None) -> RunOutcome:

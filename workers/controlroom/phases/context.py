@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
+from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import EventLevel
 from controlroom.phases.sinks import LogSink, NullLogSink
 
@@ -39,3 +40,5 @@ class PhaseContext:
     stderr: LogSink = field(default_factory=NullLogSink)
     env: Mapping[str, str] = field(default_factory=dict)  # e.g. data-plane credentials for the phase
     python: str = sys.executable  # must have the controlroom package importable
+    # The uid/gid the phase runs as (None: the caller's own). workdir must already belong to it.
+    identity: PhaseIdentity | None = None

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 import controlroom
+from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import PhaseCaps, PythonPhase, ShellPhase
 
 # Only these are inherited from the executor: its own environment holds the executor's JWT and
@@ -36,8 +38,12 @@ def rlimit_args(caps: PhaseCaps) -> list[str]:
     return args
 
 
-def phase_env(spec: PythonPhase | ShellPhase, extra: Mapping[str, str]) -> dict[str, str]:
+def phase_env(spec: PythonPhase | ShellPhase, extra: Mapping[str, str], home: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV}
+    if home is not None:
+        # A phase running as its own uid cannot use the worker's HOME or share its temp space:
+        # both point into the run's private directory.
+        env["HOME"] = env["TMPDIR"] = str(home)
     env.update(extra)
     env.update(spec.env)
     # The entry points are modules of this package; make it importable even from a source checkout.
@@ -64,3 +70,32 @@ def python_argv(python: str, spec: PythonPhase, params: Path, result: Path) -> l
 
 def shell_argv(python: str, spec: ShellPhase) -> list[str]:
     return [python, "-m", "controlroom.phases.rlimits", *rlimit_args(spec.caps), "--", *spec.argv]
+
+
+def unreachable_reason(python: str, identity: PhaseIdentity) -> str | None:
+    """Why a phase running as `identity` cannot start `python` and import this package (None: it can).
+
+    Checked once at worker startup, so that a worker whose interpreter, virtualenv or package is
+    private to its own user (a Python under /root, say) refuses to start with the reason, instead
+    of failing every run."""
+    env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV} | {"PYTHONPATH": _PACKAGE_ROOT}
+    argv = [python, "-c", "import controlroom.phases.pyentry"]
+    try:
+        done = subprocess.run(
+            argv,
+            env=env,
+            cwd="/",
+            user=identity.uid,
+            group=identity.gid,
+            extra_groups=[],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"uid {identity.uid} cannot start {python}: {exc}"
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return f"uid {identity.uid} cannot import controlroom with {python} (exit {done.returncode}): {tail[0]}"
+    return None

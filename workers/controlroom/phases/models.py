@@ -17,7 +17,7 @@ PhaseStatus = Literal["succeeded", "failed", "cap_exceeded", "cancelled"]
 CapName = Literal[
     "wall_time", "cpu_time", "memory", "output_bytes", "result_bytes", "query_memory", "query_time", "query_rows"
 ]
-EventLevel = Literal["debug", "info", "warn", "error"]
+EventLevel = Literal["debug", "info", "warning", "error"]
 
 # Slack for process start-up, scheduling and reaping on a loaded host, on top of the poll interval
 # and the kill grace. Part of the documented enforcement bound (see PhaseCaps.enforcement_bound).

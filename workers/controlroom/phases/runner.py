@@ -19,11 +19,12 @@ from controlroom.phases.context import CAP_EXCEEDED, PHASE_FINISHED, PHASE_LOG, 
 from controlroom.phases.models import EventLevel, PhaseResult, PhaseSpec, PhaseStatus, PythonPhase
 from controlroom.phases.report import ChildReport, read_report
 from controlroom.phases.supervise import Launch, Outcome, SpawnError, run_supervised
+from controlroom.phases.workdirs import give_to
 
 SUMMARY_LINES = 20
 _FINISHED_LEVEL: dict[str, EventLevel] = {
     "succeeded": "info",
-    "cancelled": "warn",
+    "cancelled": "warning",
     "failed": "error",
     "cap_exceeded": "error",
 }
@@ -34,6 +35,7 @@ def run_phase(spec: PhaseSpec, ctx: PhaseContext) -> PhaseResult:
         return _not_started(spec, "cancelled", "Cancelled", "cancel requested before the phase started")
     scratch = Path(tempfile.mkdtemp(prefix=f"phase-{spec.name}-", dir=ctx.workdir))
     try:
+        give_to(scratch, ctx.identity)  # the phase writes its result file here
         outcome, report = _execute(spec, ctx, scratch)
     except SpawnError as exc:
         return _not_started(spec, "failed", "SpawnError", str(exc))
@@ -50,15 +52,17 @@ def _execute(spec: PhaseSpec, ctx: PhaseContext, scratch: Path) -> tuple[Outcome
     if isinstance(spec, PythonPhase):
         params_path = scratch / "params.json"
         params_path.write_text(json.dumps(spec.params))
+        give_to(params_path, ctx.identity)
         argv = launch.python_argv(ctx.python, spec, params_path, result_path)
     else:
         argv = launch.shell_argv(ctx.python, spec)
     outcome = run_supervised(
         Launch(
             argv=argv,
-            env=launch.phase_env(spec, ctx.env),
+            env=launch.phase_env(spec, ctx.env, home=ctx.workdir if ctx.identity else None),
             cwd=Path(spec.cwd) if spec.cwd else ctx.workdir,
             caps=spec.caps,
+            identity=ctx.identity,
         ),
         cancel=ctx.cancel.is_set,
         stdout=ctx.stdout,
@@ -70,7 +74,8 @@ def _execute(spec: PhaseSpec, ctx: PhaseContext, scratch: Path) -> tuple[Outcome
             {"phase": spec.name, "kind": spec.kind, "pid": pid, "caps": spec.caps.model_dump(mode="json")},
         ),
     )
-    report = read_report(result_path, spec.caps.result_bytes) if isinstance(spec, PythonPhase) else None
+    owner = ctx.identity.uid if ctx.identity else None
+    report = read_report(result_path, spec.caps.result_bytes, owner) if isinstance(spec, PythonPhase) else None
     return outcome, report
 
 
@@ -130,7 +135,7 @@ def _report_events(ctx: PhaseContext, result: PhaseResult, outcome: Outcome) -> 
                 "lines": stream.lines,
                 "tail": list(tail),
             }
-            level: EventLevel = "warn" if name == "stderr" and result.status != "succeeded" else "info"
+            level: EventLevel = "warning" if name == "stderr" and result.status != "succeeded" else "info"
             ctx.on_event(
                 PHASE_LOG,
                 level,
@@ -140,7 +145,7 @@ def _report_events(ctx: PhaseContext, result: PhaseResult, outcome: Outcome) -> 
     if outcome.leftovers_stopped:
         ctx.on_event(
             PHASE_LOG,
-            "warn",
+            "warning",
             f"phase {result.phase}: processes left behind by the phase were stopped",
             {"phase": result.phase},
         )

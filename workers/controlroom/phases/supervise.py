@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import CapBreach, CapName, PhaseCaps
 from controlroom.phases.procfs import GroupUsage
 from controlroom.phases.sinks import LogSink
@@ -52,6 +53,7 @@ class Launch:
     env: Mapping[str, str]
     cwd: Path
     caps: PhaseCaps
+    identity: PhaseIdentity | None = None  # run as this uid/gid (no supplementary groups)
 
 
 @dataclass
@@ -113,7 +115,10 @@ def run_supervised(
     stderr: LogSink,
     on_spawn: Callable[[int], None],
 ) -> Outcome:
+    ids = launch.identity
     try:
+        # The uid/gid switch is done by subprocess's C child code between fork and exec (setgroups,
+        # setregid, setreuid): no Python runs in the forked child, unlike with preexec_fn.
         proc = subprocess.Popen(
             launch.argv,
             stdin=subprocess.DEVNULL,
@@ -122,6 +127,9 @@ def run_supervised(
             cwd=launch.cwd,
             env=dict(launch.env),
             start_new_session=True,  # own session and process group: signals reach the whole tree
+            user=ids.uid if ids else None,
+            group=ids.gid if ids else None,
+            extra_groups=[] if ids else None,
         )
     except OSError as exc:
         raise SpawnError(f"cannot start the phase process: {exc}") from exc

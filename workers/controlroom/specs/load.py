@@ -11,8 +11,8 @@ from controlroom.specs.canonical import spec_hash
 from controlroom.specs.checks import check_spec
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec
-from controlroom.specs.problems import Loc, Problem, SpecError
-from controlroom.specs.yamlio import load_yaml
+from controlroom.specs.problems import Loc, Problem, SpecError, SpecLimitExceeded
+from controlroom.specs.yamlio import load_yaml, too_large
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -21,6 +21,10 @@ def load_spec(path: str | Path) -> PipelineSpec:
     """The spec in a YAML file, or SpecError listing every problem."""
     file = str(path)
     try:
+        # The size first, so a huge file is refused without being read into memory.
+        oversized = too_large(Path(path).stat().st_size, file)
+        if oversized is not None:
+            raise SpecLimitExceeded([oversized], "bytes")
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SpecError([Problem(file, "", "is not UTF-8 text; save it as UTF-8")]) from None
@@ -31,6 +35,8 @@ def load_spec(path: str | Path) -> PipelineSpec:
 
 def load_text(text: str, file: str = "<string>") -> PipelineSpec:
     doc = load_yaml(text, file)
+    if doc.limit is not None:
+        raise SpecLimitExceeded(doc.problems, doc.limit)
     if doc.problems:
         raise SpecError(doc.problems)
     return parse_spec(doc.data, file, doc.lines)

@@ -32,6 +32,16 @@ class SpecError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class SpecLimitExceeded(SpecError):
+    """A spec file passes one of the loader's bounds (controlroom.specs.yamlio: MAX_SPEC_BYTES,
+    MAX_ALIAS_EXPANSIONS, MAX_DEPTH, MAX_NODES) and was refused before it could take the memory it asks
+    for. `limit` names the bound: "bytes", "aliases", "depth" or "nodes"."""
+
+    def __init__(self, problems: list[Problem], limit: str) -> None:
+        super().__init__(problems)
+        self.limit = limit
+
+
 def format_loc(loc: Loc) -> str:
     """('phases', 2, 'caps', 'memory_bytes') -> 'phases[2].caps.memory_bytes'."""
     out = ""

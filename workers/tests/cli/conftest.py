@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -36,18 +37,31 @@ class Proc:
         return json.loads(self.stdout)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, unset: Sequence[str] = (), timeout: float = 120) -> Proc:
-    """The real program in a subprocess (what a user's shell runs); `unset` removes variables."""
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    unset: Sequence[str] = (),
+    timeout: float = 120,
+    memory_bytes: int | None = None,
+) -> Proc:
+    """The real program in a subprocess (what a user's shell runs); `unset` removes variables;
+    `memory_bytes` caps its address space (for inputs that would otherwise eat the machine's memory)."""
     assert EXE, "controlroom must be installed (scripts/setup)"
     environment = {**os.environ, "COLUMNS": "200", **(env or {})}
     for name in unset:
         environment.pop(name, None)
+
+    def limit_memory() -> None:
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
     done = subprocess.run(
         [EXE, *args],
         env=environment,
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=limit_memory if memory_bytes is not None else None,
         check=False,
     )
     return Proc(done.returncode, done.stdout, done.stderr)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 from controlroom.client.control_plane import ControlPlane
 from controlroom.settings import project_root
 from tests.cli.conftest import SpecFiles, invoke, no_traceback, run_cli
+from tests.specs.helpers import BOMB_600, BOMB_670
 
 
 def test_validate_passes_the_repository_specs_and_a_good_file(specs: SpecFiles) -> None:
@@ -41,6 +43,26 @@ def test_validate_of_a_missing_path_is_a_problem_not_a_crash(specs: SpecFiles) -
     assert done.code == 1
     assert "does not exist" in done.stdout
     assert no_traceback(done.stdout, done.stderr)
+
+
+def test_validate_refuses_yaml_alias_bombs_quickly_without_a_traceback(specs: SpecFiles) -> None:
+    big, small = specs.folder / "bomb-670.yaml", specs.folder / "bomb-600.yaml"
+    big.write_text(BOMB_670, encoding="utf-8")
+    small.write_text(BOMB_600, encoding="utf-8")
+    for bomb in (big, small):
+        started = time.monotonic()
+        # 1 GiB of address space: without the bound the program dies of MemoryError instead of the machine
+        done = run_cli("spec", "validate", str(bomb), timeout=60, memory_bytes=1024**3)
+        assert done.code == 1, done.stderr
+        assert no_traceback(done.stdout, done.stderr)
+        assert done.stdout.startswith(f"{bomb}: refused before loading: alias *"), done.stdout
+        assert "past 100 alias expansions" in done.stdout
+        assert "problem(s) in 1 of 1 spec file(s)" in done.stderr
+        assert time.monotonic() - started < 10
+    # publish runs the same gate first: nothing is sent.
+    refused = run_cli("spec", "publish", str(small), "--create-workspace", timeout=60, memory_bytes=1024**3)
+    assert refused.code == 1
+    assert "refused before loading" in refused.stdout
 
 
 def test_publish_new_then_unchanged_then_refuses_a_changed_body(specs: SpecFiles, plane: ControlPlane) -> None:

@@ -51,9 +51,9 @@ def test_scripts_demo_runs_the_pipeline_and_verifies_its_artifacts(tmp_path: Pat
     output = demo.stdout + demo.stderr
     assert demo.returncode == 0, output[-4000:]
     assert re.search(r"run [0-9a-f-]{36} succeeded", output), output[-2000:]
-    verified = re.search(r"(\d+) artifact\(s\): (\d+) ok", output)
+    verified = re.search(r"(\d+) of (\d+) artifact\(s\) checked: (\d+) ok", output)
     assert verified, output[-2000:]
-    assert verified.group(1) == verified.group(2)
+    assert verified.group(1) == verified.group(2) == verified.group(3), verified.group(0)
     assert int(verified.group(1)) >= 10  # logs and results of every phase
     assert "gold/delays_by_carrier_month" in output
     assert "Traceback" not in output

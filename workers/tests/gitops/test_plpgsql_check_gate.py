@@ -11,6 +11,10 @@ from controlroom.gitops import contract, plpgsql_check
 from controlroom.gitops.__main__ import main as gitops_main
 from controlroom.settings import project_root
 
+# Each test creates the extension's schema and locks tables in an open transaction: two of them in
+# parallel deadlock on the schema name, so they share one xdist worker.
+pytestmark = pytest.mark.xdist_group("plpgsql-check")
+
 ROOT = project_root()
 ALLOWLIST = ROOT / plpgsql_check.ALLOWLIST
 

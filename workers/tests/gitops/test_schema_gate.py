@@ -38,14 +38,14 @@ def test_a_function_body_changed_in_a_schema_file_fails_the_gate(tmp_path: Path)
     copy = _copy(tmp_path)
     _replace(
         copy / "schemas" / "0330_function_transition_run.sql",
-        "        updated_at = transition_run.as_of\n",
+        "        updated_at = transition_runs.as_of\n",
         "        updated_at = pg_catalog.now()\n",
     )
     report = schemas.check(copy)
     assert len(report.problems) == 1, report.problems
     problem = report.problems[0]
-    assert problem.startswith("FUNCTION private.transition_run(")
-    assert "-        updated_at = transition_run.as_of" in problem
+    assert problem.startswith("FUNCTION private.transition_runs(")
+    assert "-        updated_at = transition_runs.as_of" in problem
     assert "+        updated_at = pg_catalog.now()" in problem
     assert "hint: edit supabase/schemas/0330_function_transition_run.sql or write the migration" in problem
 

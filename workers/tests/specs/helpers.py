@@ -57,3 +57,26 @@ def problems(text: str, file: str = "specs/x.yaml") -> list[str]:
 
 def valid(text: str) -> PipelineSpec:
     return load_text(text, "specs/x.yaml")
+
+
+def alias_bomb(size: int, levels: int, width: int = 10) -> str:
+    """A valid spec whose python phase params hold a "billion laughs": each of `levels` anchors lists
+    `width` aliases of the one before, so `size` bytes stand for width**levels values. Padded with a
+    comment to exactly `size` bytes."""
+    names = "abcdefghijklmnop"
+    lines = [f"      a: &a [{', '.join(['lol'] * width)}]"]
+    lines += [f"      {names[i]}: &{names[i]} [{', '.join(['*' + names[i - 1]] * width)}]" for i in range(1, levels)]
+    text = (
+        "name: bomb\nversion: 1\nworkspace: bombs\nphases:\n  - name: boom\n    kind: python\n"
+        "    entrypoint: mypkg.jobs:boom\n    params:\n" + "\n".join(lines) + "\n"
+    )
+    padding = size - len(text) - 2
+    assert padding >= 0, f"the bomb needs {len(text)} bytes"
+    return text + "#" + "~" * padding + "\n"
+
+
+# The bombs of issue 12: 670 bytes for 9**9 (387 million) values, which took the old loader past 1.5 GB
+# into a MemoryError; 600 bytes for 10**6 values, which the old gate passed (and publish would have
+# sent as a 5 MB body).
+BOMB_670 = alias_bomb(670, levels=9, width=9)
+BOMB_600 = alias_bomb(600, levels=6, width=10)

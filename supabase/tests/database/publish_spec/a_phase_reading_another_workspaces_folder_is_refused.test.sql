@@ -57,7 +57,7 @@ select throws_ok(
     '22023', null, 'a local output is refused'
 );
 select is(
-    (select count(*) from public.pipeline_specs where name = 'steal'),
+    (select count(*) from public.pipeline_specs as s where s.name = 'steal'),
     0::bigint,
     'nothing refused was stored'
 );

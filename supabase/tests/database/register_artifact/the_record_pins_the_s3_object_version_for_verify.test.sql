@@ -32,8 +32,8 @@ select results_eq(
     'version_id and etag are recorded'
 );
 select is(
-    (select payload ->> 'version_id' from public.run_events
-     where run_id = :'run_id' and type = 'artifact.registered' and payload ->> 'name' = 'out.csv'),
+    (select e.payload ->> 'version_id' from public.run_events as e
+     where e.run_id = :'run_id' and e.type = 'artifact.registered' and e.payload ->> 'name' = 'out.csv'),
     'version-1-of-out.csv',
     'the artifact.registered event names the version'
 );
@@ -41,7 +41,7 @@ select is(
 -- TEST: clients that do not send them (unversioned buckets, older executors) still register
 select is(:'legacy_outcome'::text, 'accepted', 'the old call shape still works');
 select is(
-    (select version_id from public.artifacts where name = 'legacy.csv' and run_id = :'run_id'),
+    (select a.version_id from public.artifacts as a where a.name = 'legacy.csv' and a.run_id = :'run_id'),
     null::text, 'and records no version'
 );
 

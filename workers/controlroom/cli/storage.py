@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from controlroom import cli_common as common
-from controlroom.cli_common import fail, handles_errors, out, print_json
+from controlroom.cli import common
+from controlroom.cli.common import fail, handles_errors, out, print_json
 from controlroom.client.control_plane import ControlPlane
 from controlroom.settings import StorageSettings
 from controlroom.storage.provision import provisioner_from

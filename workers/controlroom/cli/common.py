@@ -27,7 +27,7 @@ from rich.text import Text
 
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ConfigurationError, ControlPlaneError, NotFound
-from controlroom.client.models import RunBoardRow, Workspace
+from controlroom.client.models import RunBoardRow, RunEvent, Workspace
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -210,6 +210,18 @@ def between(start: datetime | None, end: datetime | None) -> float | None:
 
 def status_text(status: str | None) -> Text:
     return Text(status or "", style=STATUS_STYLES.get(status or "", ""))
+
+
+def last_error(row: RunBoardRow) -> str:
+    """`ErrorClass: message` of a run's last failed attempt, or ""."""
+    if row.last_error_class:
+        return f"{row.last_error_class}: {row.last_error_message or ''}".strip().rstrip(":")
+    return ""
+
+
+def event_order(event: RunEvent) -> tuple[datetime, int, int]:
+    """Events in the order they happened: time, then the attempt's sequence number, then storage order."""
+    return (event.ts, event.seq if event.seq is not None else -1, event.id)
 
 
 def size(num_bytes: int) -> str:

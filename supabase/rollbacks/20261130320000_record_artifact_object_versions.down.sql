@@ -1,28 +1,11 @@
--- Why: write-once of artifacts was enforced only by the uploading client (If-None-Match: *): a
--- plain put_object over an artifact key succeeded with the credentials every phase got, and
--- verify then read the overwritten bytes (issue 12). The bucket is now versioned with S3 Object
--- Lock, so a put over a key creates a new version and the uploaded one cannot be changed or
--- deleted during its retention. The record pins that version: register_artifact takes the
--- VersionId and ETag S3 returned (version_id, etag; both default to null, so older executors and
--- unversioned buckets still register), and `controlroom artifacts verify` reads exactly the
--- recorded version (docs/architecture.md, "Tenant-scoped storage").
+-- Rollback of 20261130320000_record_artifact_object_versions: register_artifact is re-created
+-- exactly as 20261130030000 (private.clock) left it, and the version columns go (with the versions
+-- they recorded; the objects and their versions stay in S3).
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';
 
--- Nullable columns without defaults: no table rewrite; the checks hold trivially for the existing
--- rows, which are null in the new columns.
-alter table public.artifacts add column version_id text
-constraint artifacts_version_id_length check (pg_catalog.char_length(version_id) between 1 and 1024);
-alter table public.artifacts add column etag text
-constraint artifacts_etag_length check (pg_catalog.char_length(etag) between 1 and 1024);
-
-comment on column public.artifacts.version_id is 'The S3 version the upload created (versioned, Object Lock bucket); verify reads exactly this version. Null for records of unversioned buckets.';
-comment on column public.artifacts.etag is 'The ETag S3 returned for the upload (with version_id, what the record pins).';
-
--- register_artifact gains version_id and etag (defaults null): a new signature, so the old one goes
--- (two overloads would make named calls over PostgREST ambiguous).
-drop function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz);
+drop function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text);
 
 create function public.register_artifact(
     lease uuid,
@@ -33,9 +16,7 @@ create function public.register_artifact(
     size_bytes bigint,
     content_type text default 'application/octet-stream',
     lineage jsonb default '{}'::jsonb,
-    as_of timestamptz default null,
-    version_id text default null,
-    etag text default null
+    as_of timestamptz default null
 )
 returns jsonb
 language plpgsql
@@ -43,7 +24,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_as_of timestamptz := coalesce(register_artifact.as_of, pg_catalog.now());
+    v_as_of timestamptz := private.clock(register_artifact.as_of);
     v_attempt public.run_attempts;
     v_suffix text;
     v_bucket text;
@@ -95,15 +76,6 @@ begin
         using errcode = '22023',
         detail = pg_catalog.format('Got %s bytes.', pg_catalog.octet_length(register_artifact.lineage::text)),
         hint = 'Keep lineage to references and counts; put bulky metadata in an artifact of its own.';
-    end if;
-    if pg_catalog.char_length(register_artifact.version_id) not between 1 and 1024
-        or pg_catalog.char_length(register_artifact.etag) not between 1 and 1024 then
-        raise exception 'version_id and etag must have 1 to 1024 characters when given'
-        using errcode = '22023',
-        detail = pg_catalog.format('Got a version_id of %s and an etag of %s characters.',
-            coalesce(pg_catalog.char_length(register_artifact.version_id)::text, 'no'),
-            coalesce(pg_catalog.char_length(register_artifact.etag)::text, 'no')),
-        hint = 'Send the VersionId and ETag that S3 returned for the upload, or omit them (unversioned buckets).';
     end if;
     if register_artifact.uri is null or pg_catalog.char_length(register_artifact.uri) > 2048 then
         raise exception 'uri must be given and at most 2048 characters long'
@@ -165,13 +137,12 @@ begin
 
     insert into public.artifacts as a (
         workspace_id, run_id, attempt_id, phase, name, uri, sha256, size_bytes, content_type,
-        lineage, created_at, version_id, etag
+        lineage, created_at
     )
     values (
         v_attempt.workspace_id, v_attempt.run_id, v_attempt.id, register_artifact.phase,
         register_artifact.name, register_artifact.uri, register_artifact.sha256,
-        register_artifact.size_bytes, register_artifact.content_type, register_artifact.lineage, v_as_of,
-        register_artifact.version_id, register_artifact.etag
+        register_artifact.size_bytes, register_artifact.content_type, register_artifact.lineage, v_as_of
     )
     returning a.* into v_artifact;
 
@@ -189,8 +160,7 @@ begin
             'uri', v_artifact.uri,
             'sha256', v_artifact.sha256,
             'size_bytes', v_artifact.size_bytes,
-            'content_type', v_artifact.content_type,
-            'version_id', v_artifact.version_id
+            'content_type', v_artifact.content_type
         ),
         v_as_of
     );
@@ -198,10 +168,13 @@ begin
 end
 $$;
 
-comment on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text) is
-'Records an object uploaded by a live attempt: uri must be s3://<bucket>/<workspace_id>/<run_id>/<attempt_no>/<phase>/<name> of the lease''s attempt, sha256 64 lower-case hex (22023 otherwise); version_id and etag, when given, are the S3 object version the upload created, which verify reads back. The same record again is a duplicate; another digest, size or uri for the same (attempt, phase, name) is 23505. Writes an artifact.registered event. Dead lease: 409 PT409.';
+comment on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz) is
+'Records an object uploaded by a live attempt: uri must be s3://<bucket>/<workspace_id>/<run_id>/<attempt_no>/<phase>/<name> of the lease''s attempt, sha256 64 lower-case hex (22023 otherwise). The same record again is a duplicate; another digest, size or uri for the same (attempt, phase, name) is 23505. Writes an artifact.registered event. Dead lease: 409 PT409.';
 
-revoke execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text)
+revoke execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text)
+grant execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz)
 to controlroom_executor;
+
+alter table public.artifacts drop column etag;
+alter table public.artifacts drop column version_id;

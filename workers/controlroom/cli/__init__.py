@@ -1,4 +1,5 @@
-"""The `controlroom` command. Each command group lives in its own module; this file wires them."""
+"""The `controlroom` command. Each command group lives in its own module of this package; this file wires
+them and turns the errors that escape a command into one paragraph and an exit code."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import typer
 from rich.console import Console
 
 from controlroom import keys
-from controlroom.cli_artifacts import register as register_artifacts
-from controlroom.cli_runs import register as register_runs
-from controlroom.cli_specs import register as register_specs
-from controlroom.cli_stack import register as register_stack
-from controlroom.cli_storage import register as register_storage
-from controlroom.cli_worker import register as register_worker
+from controlroom.cli.artifacts import register as register_artifacts
+from controlroom.cli.events import register as register_events
+from controlroom.cli.runs import register as register_runs
+from controlroom.cli.specs import register as register_specs
+from controlroom.cli.stack import register as register_stack
+from controlroom.cli.storage import register as register_storage
+from controlroom.cli.submit import register as register_submit
+from controlroom.cli.worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
 from controlroom.localstack.errors import StackError
 
@@ -27,7 +30,9 @@ app = typer.Typer(
 register_stack(app)
 register_worker(app)
 register_specs(app)
+register_submit(app)
 register_runs(app)
+register_events(app)
 register_artifacts(app)
 register_storage(app)
 
@@ -46,7 +51,3 @@ def main() -> None:
     except keys.MissingSecret as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
--- Rollback of 20261130031000_confine_spec_uris_to_the_workspace: assert_valid_spec is re-created
+-- Rollback of 20261130310000_confine_spec_uris_to_the_workspace: assert_valid_spec is re-created
 -- exactly as 20261126030400 made it, and the URI helpers go.
 
 set lock_timeout = '5s';

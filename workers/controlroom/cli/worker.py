@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -11,11 +12,22 @@ from controlroom import keys
 from controlroom.artifacts import ArtifactStore, ObjectLock, s3_client
 from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
+from controlroom.executor import hardening
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
+from controlroom.executor.signals import on_stop
+from controlroom.executor.wakeups import DEFAULT_FALLBACK_POLL_SECONDS, WakeupSource
+from controlroom.phases.identity import IdentityError, PhaseIdentities
+from controlroom.phases.launch import unreachable_reason
 from controlroom.settings import StackSettings, StorageSettings
 from controlroom.storage.provision import provisioner_from
+
+SAME_UID_WARNING = (
+    "the worker is neither root nor holds CAP_SETUID+CAP_SETGID, so phases run as its own uid: they "
+    "cannot read its memory or environment (non-dumpable), but can signal it and read each other's "
+    "files; see docs/security.md"
+)
 
 
 def parse_labels(text: str | None) -> dict[str, str]:
@@ -32,10 +44,25 @@ def parse_labels(text: str | None) -> dict[str, str]:
     return labels
 
 
-def _vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
+def wakeup_source(token: str) -> WakeupSource | None:
+    """Push wake-ups unless CONTROLROOM_WAKEUPS=off; CONTROLROOM_FALLBACK_POLL_SECONDS (default 5)
+    is the polling interval that remains for a missed message. Read before the environment is
+    scrubbed."""
+    if os.environ.get("CONTROLROOM_WAKEUPS", "on").lower() in ("off", "0", "false", "no"):
+        return None
+    url, api_key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_ANON_KEY")
+    if not url or not api_key:
+        return None
+    fallback = float(os.environ.get("CONTROLROOM_FALLBACK_POLL_SECONDS", DEFAULT_FALLBACK_POLL_SECONDS))
+    return WakeupSource(url, api_key, token, fallback_poll_seconds=fallback)
+
+
+def storage_vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
+    """Per-run credentials of the workspace's role (README, "Tenant-scoped storage"). Built before the
+    environment is scrubbed: it reads the executor identity (and, locally, the admin's)."""
     storage = StorageSettings.from_env()
     if storage.credentials == "shared":
-        log("storage.shared_credentials", level="warn", detail="every phase gets the executor's own S3 keys")
+        log("storage.shared_credentials", level="warning", detail="every phase gets the worker's own S3 keys")
         return None
     if not storage.role_arn_template:
         raise typer.BadParameter(
@@ -71,6 +98,28 @@ def register(app: typer.Typer) -> None:
         token: str | None = typer.Option(None, envvar="CONTROLROOM_TOKEN", help="Executor JWT (bearer)."),
     ) -> None:
         """Claim and execute runs (RPC only over SUPABASE_URL; artifacts to S3)."""
+        # First of all: closes /proc/<worker>/{environ,mem,maps} to same-uid processes (phases
+        # when the worker cannot switch uid), before any secret is read.
+        non_dumpable = hardening.make_non_dumpable()
+        try:
+            identities = PhaseIdentities.from_env()
+        except IdentityError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if identities is not None:
+            with identities.held() as probe:
+                reason = unreachable_reason(sys.executable, probe)
+            if reason is not None:
+                raise typer.BadParameter(
+                    f"phases run as unprivileged uids, and {reason}. Make the interpreter, the virtualenv and "
+                    "the package readable and their directories searchable by other users (scripts/setup "
+                    "does this for a Python under /root); see docs/security.md"
+                )
+        token_file = os.environ.get("CONTROLROOM_TOKEN_FILE")
+        if token is None and token_file:
+            try:
+                token = hardening.read_token_file(Path(token_file))
+            except hardening.HardeningError as exc:
+                raise typer.BadParameter(str(exc)) from None
         if token is None:
             # Local convenience: with the project secret at hand (the local stack), mint a token.
             token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
@@ -93,12 +142,25 @@ def register(app: typer.Typer) -> None:
             heartbeat_seconds=heartbeat,
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
+            wakeups=wakeup_source(token),
         )
         log = JsonLog(component="worker")
-        executor = Executor(plane, store, options, log, vendor=_vendor(bucket, log))
-        executor.install_signal_handlers()
+        vendor = storage_vendor(bucket, log)
+        executor = Executor(plane, store, options, log, identities=identities, vendor=vendor)
+        # Everything that needed a secret has read it (the token, the S3 client, the phases' data
+        # credentials): nothing the worker does later, or spawns, sees them in its environment.
+        scrubbed = hardening.scrub_secrets()
+        log(
+            "executor.sandbox",
+            non_dumpable=non_dumpable,
+            phase_uids=f"{identities.base}..{identities.base + identities.count - 1}" if identities else None,
+            scrubbed_env=scrubbed,
+        )
+        if identities is None:
+            log("executor.same_uid_phases", level="warning", detail=SAME_UID_WARNING)
         try:
-            code = executor.run()
+            with on_stop(executor.handle_signal):
+                code = executor.run()
         finally:
             plane.close()
         raise typer.Exit(code)

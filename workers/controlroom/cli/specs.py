@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from controlroom.cli_common import connect, err, fail, handles_errors, out, print_json
+from controlroom.cli.common import connect, err, fail, handles_errors, out, print_json
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import Conflict
 from controlroom.client.models import Workspace

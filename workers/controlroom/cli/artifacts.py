@@ -10,13 +10,16 @@ import typer
 from botocore.exceptions import BotoCoreError
 from pydantic import ValidationError
 from rich import box
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from controlroom import cli_common as common
 from controlroom.artifacts import ArtifactError, ArtifactKey, ArtifactRecord, ArtifactStore, Lineage, s3_client
-from controlroom.cli_common import err, fail, handles_errors, out, print_json
+from controlroom.cli import common
+from controlroom.cli.common import err, fail, handles_errors, out, print_json
+from controlroom.cli.progress import Tally
+from controlroom.client.control_plane import ControlPlane
 from controlroom.client.models import Artifact
 
 VERDICT_STYLES = {"ok": "green", "mismatch": "bold red", "missing": "bold red", "error": "bold red"}
@@ -113,10 +116,12 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Re-read artifacts from S3 and compare SHA-256 and size with their records; each result is recorded
-    (an artifact.verified or artifact.verification_failed run event). Exit 1 unless all are ok.
+    (an artifact.verified or artifact.verification_failed run event). Every artifact is read, page by page;
+    exit 1 unless all of them are ok.
 
-    A record with an S3 version id is checked against exactly that version; a later put over the key
-    is reported as superseded, not as the artifact."""
+    A record with an S3 version id is checked against exactly that version (recorded_intact), and the
+    verdict is on what the uri serves now: a later put or delete marker over the key is reported
+    (superseded), as mismatch or missing."""
     if (run_arg is None) == (not all_runs):
         fail("give a RUN or --all (exactly one of them)", hint="controlroom artifacts verify <run id>, or --all.")
     if workspace and not all_runs:
@@ -126,34 +131,50 @@ def verify(
         os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts"),
     )
     plane = common.connect()
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []  # every result for --json; the failures otherwise
+    counts = dict.fromkeys(VERDICT_STYLES, 0)
     try:
-        if run_arg is not None:
-            rows = plane.artifacts(run_id=common.run(plane, run_arg).run_id)
-        else:
-            workspace_id = common.workspace(plane, workspace).id if workspace else None
-            rows = plane.artifacts(workspace_id=workspace_id)
-        for row in rows:
-            result = _verify_one(store, row)
-            if result["status"] != "error":
-                reply = plane.record_artifact_verification(
-                    row.id, ok=result["ok"], actual_sha256=result["actual_sha256"], actual_size=result["actual_size"]
-                )
-                result["event_id"] = reply.get("event_id")
-            results.append(result)
-            if not as_json:
-                _print_result(result)
+        run_id = common.run(plane, run_arg).run_id if run_arg is not None else None
+        workspace_id = common.workspace(plane, workspace).id if workspace else None
+        total = plane.count_artifacts(run_id=run_id, workspace_id=workspace_id)
+        with Tally("verifying artifacts", total, quiet=as_json) as tally:
+            for page in plane.artifact_pages(run_id=run_id, workspace_id=workspace_id):
+                for row in page:
+                    result = _verify_and_record(plane, store, row)
+                    counts[result["status"]] += 1
+                    tally.advance()
+                    if as_json or not result["ok"]:
+                        results.append(result)
+                    if not as_json:
+                        _print_result(result)
     finally:
         plane.close()
-    bad = [r for r in results if not r["ok"]]
+    checked, bad = tally.done, [r for r in results if not r["ok"]]
+    # Counted before reading: fewer read than counted means some were not checked (never a pass).
+    unchecked = max(total - checked, 0)
     if as_json:
         print_json(results)
     else:
-        counts = {status: sum(r["status"] == status for r in results) for status in VERDICT_STYLES}
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        err.print(f"{len(results)} artifact(s){': ' + summary if summary else ''}", style="red" if bad else "green")
-    if bad:
+        err.print(
+            f"{checked} of {tally.total} artifact(s) checked{': ' + summary if summary else ''}"
+            + (f"; {unchecked} counted but not read" if unchecked else ""),
+            style="red" if bad or unchecked else "green",
+        )
+        for result in bad:
+            _print_result(result, console=err)
+    if bad or unchecked:
         raise typer.Exit(1)
+
+
+def _verify_and_record(plane: ControlPlane, store: ArtifactStore, row: Artifact) -> dict[str, Any]:
+    result = _verify_one(store, row)
+    if result["status"] != "error":
+        reply = plane.record_artifact_verification(
+            row.id, ok=result["ok"], actual_sha256=result["actual_sha256"], actual_size=result["actual_size"]
+        )
+        result["event_id"] = reply.get("event_id")
+    return result
 
 
 def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
@@ -169,6 +190,7 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "actual_size": None,
         "version_id": row.version_id,
         "superseded": False,
+        "recorded_intact": None,
     }
     try:
         verdict = store.verify(record_from_row(row))
@@ -182,10 +204,11 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "actual_sha256": verdict.actual_sha256,
         "actual_size": verdict.actual_size,
         "superseded": verdict.superseded,
+        "recorded_intact": verdict.recorded_intact,
     }
 
 
-def _print_result(result: dict[str, Any]) -> None:
+def _print_result(result: dict[str, Any], console: Console = out) -> None:
     status = result["status"]
     line = Text.assemble((f"{status:<9}", VERDICT_STYLES[status]), result["uri"])
     if status == "mismatch":
@@ -197,9 +220,9 @@ def _print_result(result: dict[str, Any]) -> None:
     elif status == "error":
         line.append(f"  not checked: {result['error']}", style="red")
     if result.get("superseded"):
-        # The recorded version was checked (Object Lock keeps it); someone wrote over the key since.
-        line.append("  (the key now shows a later version or a delete marker)", style="yellow")
-    out.print(line, soft_wrap=True)
+        # The recorded version is intact (Object Lock keeps it); someone wrote over the key since.
+        line.append("  (the key now serves a later version or a delete marker)", style="yellow")
+    console.print(line, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
