@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -75,3 +76,20 @@ def test_the_executor_may_not_assume_anything_but_workspace_roles() -> None:
     with pytest.raises(ClientError) as denied:
         sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/some-admin-role", RoleSessionName="escape")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_the_local_endpoint_refuses_motos_control_api_and_unknown_keys() -> None:
+    """moto's /moto-api/reset-auth would switch IAM off for every caller (a phase included)."""
+    endpoint = os.environ["S3_ENDPOINT_URL"]
+    for path in ("/moto-api/reset-auth", "/moto-api/reset"):
+        assert httpx.post(f"{endpoint}{path}", content=b"inf", timeout=5).status_code == 403
+    stranger = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=os.environ["AWS_REGION"],
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="not-a-key",  # pragma: allowlist secret
+    )
+    with pytest.raises(ClientError) as unknown:
+        stranger.list_objects_v2(Bucket=os.environ["CONTROLROOM_BUCKET"])
+    assert unknown.value.response["Error"]["Code"] == "InvalidAccessKeyId"

@@ -4,9 +4,12 @@ parameter's value reveals."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
+from controlroom.specs.load import validate_paths
 from controlroom.specs.params import resolve_params
 from controlroom.specs.render import RunContext, render_phases
 
@@ -79,3 +82,13 @@ def test_a_parameter_that_climbs_out_is_caught_after_rendering() -> None:
 
 def test_the_base_spec_and_the_examples_pass() -> None:
     valid(BASE)
+
+
+def test_spec_validate_names_the_file_field_and_line_of_a_cross_tenant_read(tmp_path: Path) -> None:
+    (tmp_path / "steal.yaml").write_text(variant(EVENTS, f'uri: "s3://controlroom-artifacts/{W2}/lake/t.csv"'))
+    found = [str(p).replace(str(tmp_path), "<dir>") for p in validate_paths([tmp_path])]
+    assert found == [
+        f"<dir>/steal.yaml: phases[2].inputs[0].uri: 's3://controlroom-artifacts/{W2}/lake/t.csv' is outside the "
+        "workspace: dataset URIs must start with s3://${run.bucket}/${run.workspace}/ (the run's bucket and "
+        "workspace folder), followed by a key (line 22)"
+    ]
