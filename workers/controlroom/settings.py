@@ -42,6 +42,7 @@ class StackSettings:
     bucket: str
     db_name: str = "postgres"
     host: str = "127.0.0.1"
+    page_port: int = 54323  # the control room page (Supabase Studio's local port)
     # Object Lock retention of every artifact the executors upload: COMPLIANCE (nobody, the admin
     # included, deletes or changes the version before it expires), GOVERNANCE, or off (for a bucket
     # without Object Lock). The local stack's bucket is created with Object Lock unless off.
@@ -59,6 +60,7 @@ class StackSettings:
             pg_bindir=Path(os.environ.get("CONTROLROOM_PG_BINDIR") or "/usr/lib/postgresql/15/bin"),
             s3_endpoint_url=os.environ.get("S3_ENDPOINT_URL") or None,
             bucket=os.environ.get("CONTROLROOM_BUCKET") or "controlroom-artifacts",
+            page_port=_int("CONTROLROOM_PAGE_PORT", 54323),
             object_lock_mode=_lock_mode(os.environ.get("CONTROLROOM_OBJECT_LOCK_MODE") or "COMPLIANCE"),
             object_lock_days=_int("CONTROLROOM_OBJECT_LOCK_DAYS", 1),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -326,8 +327,11 @@ class ControlPlane:
         order: str | None = None,
         desc: bool = False,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        return self.transport.select(table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit)
+        return self.transport.select(
+            table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit, offset=offset
+        )
 
     def workspace_by_slug(self, slug: str) -> Workspace | None:
         rows = self.select("workspaces", columns="id,slug,name", filters={"slug": f"eq.{slug}"}, limit=1)
@@ -353,16 +357,35 @@ class ControlPlane:
         status: str | None = None,
         run_id: UUID | str | None = None,
         limit: int | None = None,
+        statuses: list[str] | None = None,
+        spec_name: str | None = None,
+        pool: str | None = None,
+        since: datetime | None = None,
+        executor_id: UUID | str | None = None,
+        offset: int = 0,
+        oldest_first: bool = False,
     ) -> list[RunBoardRow]:
-        """Rows of the run board, newest first."""
+        """Rows of the run board, newest first (or oldest first), filtered."""
         filters: dict[str, str] = {}
         if workspace_id is not None:
             filters["workspace_id"] = f"eq.{_id(workspace_id)}"
         if status is not None:
             filters["status"] = f"eq.{status}"
+        if statuses:
+            filters["status"] = f"in.({','.join(statuses)})"
         if run_id is not None:
             filters["run_id"] = f"eq.{_id(run_id)}"
-        rows = self.select("run_board", filters=filters, order="created_at", desc=True, limit=limit)
+        if spec_name is not None:
+            filters["spec_name"] = f"eq.{spec_name}"
+        if pool is not None:
+            filters["pool"] = f"eq.{pool}"
+        if since is not None:
+            filters["created_at"] = f"gte.{since.isoformat()}"
+        if executor_id is not None:
+            filters["executor_id"] = f"eq.{_id(executor_id)}"
+        rows = self.select(
+            "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
+        )
         return _board.validate_python(rows)
 
     def recent_run_ids(self, limit: int, *, workspace_id: UUID | str | None = None) -> list[UUID]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from controlroom import keys
 from controlroom.localstack.api import DataApi
 from controlroom.localstack.migrate import apply_bootstrap, push_migrations
+from controlroom.localstack.page import ControlRoomPage
 from controlroom.localstack.postgres import Cluster
 from controlroom.localstack.s3 import LOCAL_REGION, ObjectStore
 from controlroom.localstack.secrets import StackSecrets
@@ -39,6 +40,7 @@ class LocalStack:
         self.cluster = Cluster(self.settings, self.secrets)
         self.s3 = ObjectStore(self.settings)
         self.api = DataApi(self.cluster)
+        self.page = ControlRoomPage(self.settings)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -67,10 +69,15 @@ class LocalStack:
             if self.api.available():
                 progress("starting the HTTP API")
                 self.api.start()
+            if self.page.available():
+                progress("starting the control room page")
+                self.page.start(self.api.url, keys.api_key("anon", self.secrets.jwt_secret, self.secrets.issued_at))
 
     def down(self, progress: Progress = _quiet) -> list[str]:
         stopped: list[str] = []
         with self._locked():
+            if self.page.stop():
+                stopped.append("page")
             if self.api.stop():
                 stopped.append("api")
             if self.s3.stop():
@@ -95,6 +102,7 @@ class LocalStack:
             ("postgres", self.cluster.healthy),
             ("api", self.api.healthy),
             ("s3", self.s3.healthy),
+            ("page", self.page.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
@@ -114,6 +122,7 @@ class LocalStack:
             "CONTROLROOM_PG_PORT": str(s.pg_port),
             "CONTROLROOM_API_PORT": str(s.api_port),
             "CONTROLROOM_S3_PORT": str(s.s3_port),
+            "CONTROLROOM_PAGE_URL": self.page.url,
         }
         identities = self.s3.identities()
         if identities is not None:
