@@ -16,6 +16,7 @@ from controlroom.cli.page_open import register as register_page_open
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
+from controlroom.cli.storage import register as register_storage
 from controlroom.cli.submit import register as register_submit
 from controlroom.cli.worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
@@ -37,6 +38,7 @@ register_events(app)
 register_artifacts(app)
 register_oncall(app)
 register_page_open(app)
+register_storage(app)
 
 err = Console(stderr=True)
 

@@ -226,21 +226,25 @@ class ControlPlane:
         size_bytes: int,
         content_type: str = "application/octet-stream",
         lineage: dict[str, Any] | None = None,
+        version_id: str | None = None,
+        etag: str | None = None,
     ) -> ArtifactReply:
-        data = self._call(
-            "register_artifact",
-            {
-                "lease": _id(lease),
-                "phase": phase,
-                "name": name,
-                "uri": uri,
-                "sha256": sha256,
-                "size_bytes": size_bytes,
-                "content_type": content_type,
-                "lineage": lineage or {},
-            },
-            idempotent=True,
-        )
+        args: dict[str, Any] = {
+            "lease": _id(lease),
+            "phase": phase,
+            "name": name,
+            "uri": uri,
+            "sha256": sha256,
+            "size_bytes": size_bytes,
+            "content_type": content_type,
+            "lineage": lineage or {},
+        }
+        # Sent only when known, so the call stays valid against a control plane without the columns.
+        if version_id is not None:
+            args["version_id"] = version_id
+        if etag is not None:
+            args["etag"] = etag
+        data = self._call("register_artifact", args, idempotent=True)
         return ArtifactReply.model_validate(data)
 
     # -- people and services ---------------------------------------------------------------------

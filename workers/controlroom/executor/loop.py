@@ -19,6 +19,7 @@ from typing import Any
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
+from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ControlPlaneError, InvalidReply, Unavailable
 from controlroom.client.models import ClaimedRun, Completion, CompletionReply, InvalidClaim
@@ -36,15 +37,11 @@ from controlroom.phases.supervise import kill_live_phase_groups
 
 INVALID_CLAIM = "invalid_claim_payload"
 
-PHASE_ENV_VARS = (
-    "S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "CONTROLROOM_BUCKET",
-)
+# Where the data plane is; a phase's credentials are vended per run (artifacts/credentials.py).
+PHASE_ENV_VARS = ("S3_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "CONTROLROOM_BUCKET")
+# Only with shared credentials (CONTROLROOM_STORAGE_CREDENTIALS=shared, single tenant): the
+# executor's own keys go to every phase.
+SHARED_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 @dataclass
@@ -72,6 +69,7 @@ class Executor:
         log: JsonLog | None = None,
         *,
         identities: PhaseIdentities | None = None,
+        vendor: CredentialVendor | None = None,
     ) -> None:
         if options.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -94,7 +92,9 @@ class Executor:
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
-        self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
+        self.vendor = vendor
+        passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
+        self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
         self.wakeups: Wakeups | None = None
 
     # -- signals ---------------------------------------------------------------------------------
@@ -222,6 +222,7 @@ class Executor:
             shutting_down=self.shutting_down,
             phase_env=self._phase_env,
             identity=identity,
+            vendor=self.vendor,
         ).execute()
 
     def _finished(self, future: Future[RunOutcome]) -> None:
@@ -262,4 +263,5 @@ def _held(claim: ClaimedRun) -> HeldRun:
         spec_hash=claim.spec_hash,
         heartbeat_tolerance_seconds=claim.heartbeat_tolerance_seconds,
         started=True,
+        deadline_at=claim.deadline_at,
     )
