@@ -87,7 +87,7 @@ def test_the_local_endpoint_refuses_motos_control_api_and_unknown_keys() -> None
         "s3",
         endpoint_url=endpoint,
         region_name=os.environ["AWS_REGION"],
-        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_access_key_id="UNKNOWN0ACCESS0KEY00",  # no identity has this key
         aws_secret_access_key="not-a-key",  # pragma: allowlist secret
     )
     with pytest.raises(ClientError) as unknown:
