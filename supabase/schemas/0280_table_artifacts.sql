@@ -20,6 +20,8 @@ create table public.artifacts (
     content_type text not null default 'application/octet-stream',
     lineage jsonb not null default '{}'::jsonb,
     created_at timestamptz not null default pg_catalog.now(),
+    version_id text,
+    etag text,
     constraint artifacts_pkey primary key (id),
     constraint artifacts_attempt_id_phase_name_key unique (attempt_id, phase, name),
     constraint artifacts_uri_key unique (uri),
@@ -40,6 +42,8 @@ create table public.artifacts (
     constraint artifacts_content_type_length check (pg_catalog.char_length(content_type) between 1 and 255),
     constraint artifacts_lineage_is_object check (pg_catalog.jsonb_typeof(lineage) = 'object'),
     constraint artifacts_lineage_size check (pg_catalog.octet_length(lineage::text) <= 65536),
+    constraint artifacts_version_id_length check (pg_catalog.char_length(version_id) between 1 and 1024),
+    constraint artifacts_etag_length check (pg_catalog.char_length(etag) between 1 and 1024),
     constraint artifacts_workspace_id_fkey foreign key (workspace_id)
     references public.workspaces (id) on delete cascade,
     constraint artifacts_run_id_fkey foreign key (run_id)
@@ -65,6 +69,8 @@ comment on column public.artifacts.size_bytes is 'Object size in bytes.';
 comment on column public.artifacts.content_type is 'MIME type of the object.';
 comment on column public.artifacts.lineage is 'Lineage metadata (JSON object, at most 64 KiB): spec_hash, producing_phase, inputs [{artifact_id, sha256}], tool_versions, row_count, extra.';
 comment on column public.artifacts.created_at is 'When it was registered (the as_of of register_artifact).';
+comment on column public.artifacts.version_id is 'The S3 version the upload created (versioned, Object Lock bucket); verify reads exactly this version. Null for records of unversioned buckets.';
+comment on column public.artifacts.etag is 'The ETag S3 returned for the upload (with version_id, what the record pins).';
 
 -- Write-once: the same statement guard as run_events; DELETE passes only inside the purge
 -- functions (controlroom.purging), where it arrives by cascade from run_attempts/runs/workspaces.

@@ -78,8 +78,17 @@ begin
         detail = 'See docs/architecture.md, "Spec settings", for the keys the control plane reads.',
         hint = 'Fix the spec and publish it again.';
     end if;
+    -- GUARD: tenants share the bucket and the executors; a spec may only name its own folder.
+    v_problem := private.first_uri_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'Every dataset URI must lie under s3://${run.bucket}/${run.workspace}/: no other bucket or '
+            || 'workspace, no . or .. segments, no escapes, no local paths (docs/security.md).',
+        hint = 'Write the URI as s3://${run.bucket}/${run.workspace}/<key> and publish again.';
+    end if;
 end
 $$;
 
 comment on function private.assert_valid_spec(text, text, jsonb) is
-'Raises 22023 naming the first problem of a spec (name, version, body settings); returns quietly when the spec is valid.';
+'Raises 22023 naming the first problem of a spec (name, version, body settings, dataset URIs outside the workspace); returns quietly when the spec is valid.';

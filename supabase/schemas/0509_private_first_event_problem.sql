@@ -36,6 +36,13 @@ begin
                 then 'payload must be an object'
             when pg_catalog.octet_length((e.value -> 'payload')::text) > 65536
                 then 'payload is larger than 64 KiB'
+            -- Nesting deeper than 32 levels needs more than 64 characters of brackets: the depth walk
+            -- (a constant path, planned once) runs only for payloads that could be that deep.
+            when pg_catalog.octet_length((e.value -> 'payload')::text) > 64
+                and pg_catalog.jsonb_path_exists(
+                    e.value -> 'payload', 'strict $.**{32} ? (@.type() == "object" || @.type() == "array")'
+                )
+                then 'payload is nested deeper than 32 levels'
             when e.value ? 'ts' and (pg_catalog.jsonb_typeof(e.value -> 'ts') <> 'string'
                 or e.value ->> 'ts' !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
                 then 'ts must be an ISO 8601 timestamp string'

@@ -22,6 +22,7 @@ begin
         detail = pg_catalog.format('Got %s.', pg_catalog.jsonb_typeof(complete_run.result)),
         hint = 'Pass a summary object or omit it.';
     end if;
+    perform private.assert_json_within('result', complete_run.result, 65536, 32, 'Keep a run''s result to a small summary (at most 64 KiB, 32 levels); put the rest in an artifact.');
     -- An unknown token (PT404) or another credential's lease (42501) is an error of this call.
     v_attempt := private.lock_lease(complete_run.lease);
 

@@ -63,6 +63,22 @@ begin
         detail = 'Nothing of this batch was changed.',
         hint = 'Fix the item and send the batch again; completing twice is answered as a duplicate.';
     end if;
+    -- Results are bounded like params (private.assert_json_within); only a result long enough to be
+    -- too large or too deep is looked at twice.
+    select (i.ordinality - 1)::integer as idx, i.value -> 'result' as result into v_problem
+    from pg_catalog.jsonb_array_elements(complete_runs.items) with ordinality as i (value, ordinality)
+    where pg_catalog.jsonb_typeof(i.value -> 'result') = 'object'
+        and pg_catalog.octet_length((i.value -> 'result')::text) > 64
+        and (pg_catalog.octet_length((i.value -> 'result')::text) > 65536
+            or private.jsonb_nests_deeper_than(i.value -> 'result', 32))
+    order by i.ordinality
+    limit 1;
+    if found then
+        perform private.assert_json_within(
+            pg_catalog.format('items[%s].result', v_problem.idx), v_problem.result, 65536, 32,
+            'Keep a run''s result to a small summary (at most 64 KiB, 32 levels); put the rest in an artifact.'
+        );
+    end if;
 
     -- Every item's events in one array, checked in one call of the shared rules; the flat index
     -- maps back to (item, event) for the message.

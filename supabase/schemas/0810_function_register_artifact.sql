@@ -16,7 +16,9 @@ create function public.register_artifact(
     size_bytes bigint,
     content_type text default 'application/octet-stream',
     lineage jsonb default '{}'::jsonb,
-    as_of timestamptz default null
+    as_of timestamptz default null,
+    version_id text default null,
+    etag text default null
 )
 returns jsonb
 language plpgsql
@@ -76,6 +78,15 @@ begin
         using errcode = '22023',
         detail = pg_catalog.format('Got %s bytes.', pg_catalog.octet_length(register_artifact.lineage::text)),
         hint = 'Keep lineage to references and counts; put bulky metadata in an artifact of its own.';
+    end if;
+    if pg_catalog.char_length(register_artifact.version_id) not between 1 and 1024
+        or pg_catalog.char_length(register_artifact.etag) not between 1 and 1024 then
+        raise exception 'version_id and etag must have 1 to 1024 characters when given'
+        using errcode = '22023',
+        detail = pg_catalog.format('Got a version_id of %s and an etag of %s characters.',
+            coalesce(pg_catalog.char_length(register_artifact.version_id)::text, 'no'),
+            coalesce(pg_catalog.char_length(register_artifact.etag)::text, 'no')),
+        hint = 'Send the VersionId and ETag that S3 returned for the upload, or omit them (unversioned buckets).';
     end if;
     if register_artifact.uri is null or pg_catalog.char_length(register_artifact.uri) > 2048 then
         raise exception 'uri must be given and at most 2048 characters long'
@@ -137,12 +148,13 @@ begin
 
     insert into public.artifacts as a (
         workspace_id, run_id, attempt_id, phase, name, uri, sha256, size_bytes, content_type,
-        lineage, created_at
+        lineage, created_at, version_id, etag
     )
     values (
         v_attempt.workspace_id, v_attempt.run_id, v_attempt.id, register_artifact.phase,
         register_artifact.name, register_artifact.uri, register_artifact.sha256,
-        register_artifact.size_bytes, register_artifact.content_type, register_artifact.lineage, v_as_of
+        register_artifact.size_bytes, register_artifact.content_type, register_artifact.lineage, v_as_of,
+        register_artifact.version_id, register_artifact.etag
     )
     returning a.* into v_artifact;
 
@@ -160,7 +172,8 @@ begin
             'uri', v_artifact.uri,
             'sha256', v_artifact.sha256,
             'size_bytes', v_artifact.size_bytes,
-            'content_type', v_artifact.content_type
+            'content_type', v_artifact.content_type,
+            'version_id', v_artifact.version_id
         ),
         v_as_of
     );
@@ -168,10 +181,10 @@ begin
 end
 $$;
 
-comment on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz) is
-'Records an object uploaded by a live attempt: uri must be s3://<bucket>/<workspace_id>/<run_id>/<attempt_no>/<phase>/<name> of the lease''s attempt, sha256 64 lower-case hex (22023 otherwise). The same record again is a duplicate; another digest, size or uri for the same (attempt, phase, name) is 23505. Writes an artifact.registered event. Dead lease: 409 PT409.';
+comment on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text) is
+'Records an object uploaded by a live attempt: uri must be s3://<bucket>/<workspace_id>/<run_id>/<attempt_no>/<phase>/<name> of the lease''s attempt, sha256 64 lower-case hex (22023 otherwise); version_id and etag, when given, are the S3 object version the upload created, which verify reads back. The same record again is a duplicate; another digest, size or uri for the same (attempt, phase, name) is 23505. Writes an artifact.registered event. Dead lease: 409 PT409.';
 
-revoke execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz)
+revoke execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text)
 from public, anon, authenticated, service_role;
-grant execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz)
+grant execute on function public.register_artifact(uuid, text, text, text, text, bigint, text, jsonb, timestamptz, text, text)
 to controlroom_executor;

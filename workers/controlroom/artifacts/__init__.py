@@ -11,7 +11,7 @@ from controlroom.artifacts.errors import (
 )
 from controlroom.artifacts.logs import S3LogSink, log_key
 from controlroom.artifacts.models import ArtifactKey, ArtifactRecord, Lineage, LineageInput, VerifyResult
-from controlroom.artifacts.store import ArtifactStore
+from controlroom.artifacts.store import ArtifactStore, ObjectLock
 
 __all__ = [
     "ArtifactConflict",
@@ -25,6 +25,7 @@ __all__ = [
     "ArtifactTooLarge",
     "Lineage",
     "LineageInput",
+    "ObjectLock",
     "S3LogSink",
     "VerifyResult",
     "log_key",

@@ -11,8 +11,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
-def s3_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
-    """Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID/…, instance roles).
+def s3_client(
+    endpoint_url: str | None = None, region: str | None = None, *, credentials: tuple[str, str, str] | None = None
+) -> S3Client:
+    """Credentials: `credentials` (key id, secret, session token: a run's vended ones), else boto3's
+    usual chain (AWS_ACCESS_KEY_ID/…, instance roles).
 
     Checksums are computed by us (SHA-256, sent explicitly) rather than by botocore's default
     CRC32 trailers, which several S3-compatible stores do not accept; reads are verified by
@@ -24,4 +27,15 @@ def s3_client(endpoint_url: str | None = None, region: str | None = None) -> S3C
         response_checksum_validation="when_required",
         s3={"addressing_style": "path"} if endpoint_url else {},
     )
+    if credentials is not None:
+        key, secret, token = credentials
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=config,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)

@@ -73,6 +73,10 @@ class ArtifactRecord(_Model):
     size: int = Field(ge=0)
     content_type: str
     lineage: Lineage
+    version_id: str | None = Field(
+        default=None, description="The S3 version the upload created (versioned bucket); verify reads exactly it."
+    )
+    etag: str | None = None
 
     @model_validator(mode="after")
     def _uri_matches_key(self) -> ArtifactRecord:
@@ -88,6 +92,16 @@ class VerifyResult(_Model):
     expected_size: int
     actual_sha256: str | None = None
     actual_size: int | None = None
+    version_id: str | None = None  # the version that was read
+    superseded: bool = Field(
+        default=False,
+        description="The key now serves another version than the recorded one (a later put or a delete "
+        "marker); status and actual_* describe what it serves.",
+    )
+    recorded_intact: bool | None = Field(
+        default=None,
+        description="With a recorded version: whether exactly that version still holds the recorded bytes.",
+    )
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,11 @@ checksum-of-checksums; the whole-object digest lives in the record).
 
 Write-once is the conditional write `If-None-Match: *` on PutObject / CompleteMultipartUpload:
 the store itself refuses a second object under the key, with no race window. (Checked against
-the local moto server, which answers 412 as AWS S3 does.)
+the local moto server, which answers 412 as AWS S3 does.) That guards this client only: anyone
+with write access to the key can still put without the condition. So the bucket is versioned with
+Object Lock (localstack/s3.py; on real S3, the bucket's own setting): such a put creates a new
+version and cannot change or delete the uploaded one during its retention. The record keeps the
+VersionId and ETag the upload returned, and verify reads exactly that version.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -41,7 +47,26 @@ DEFAULT_PART_SIZE = 8 * MiB  # x 10,000 parts = 78 GiB per artifact; raise it fo
 MIN_PART_SIZE = 5 * MiB  # S3's floor for every part but the last
 MAX_PARTS = 10_000
 READ_CHUNK = 1 * MiB
+_MISSING_CODES = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 _INTEGRITY_CODES = {"BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"}
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """The retention each artifact version is uploaded with (the bucket must have Object Lock enabled)."""
+
+    mode: Literal["COMPLIANCE", "GOVERNANCE"]
+    days: int
+
+    @classmethod
+    def from_setting(cls, mode: str, days: int) -> ObjectLock | None:
+        """From CONTROLROOM_OBJECT_LOCK_MODE / _DAYS (see settings.py); None for off."""
+        if mode.upper() == "OFF":
+            return None
+        return cls("GOVERNANCE" if mode.upper() == "GOVERNANCE" else "COMPLIANCE", max(1, days))
+
+    def until(self) -> datetime:
+        return datetime.now(UTC) + timedelta(days=self.days)
 
 
 class ByteSource(Protocol):
@@ -67,12 +92,19 @@ def _read_up_to(source: ByteSource, size: int) -> bytes:
 
 
 class ArtifactStore:
-    def __init__(self, client: S3Client, bucket: str, *, part_size: int = DEFAULT_PART_SIZE) -> None:
+    def __init__(
+        self, client: S3Client, bucket: str, *, part_size: int = DEFAULT_PART_SIZE, lock: ObjectLock | None = None
+    ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum part size)")
         self.client = client
         self.bucket = bucket
         self.part_size = part_size
+        self.lock = lock
+
+    def with_client(self, client: S3Client) -> ArtifactStore:
+        """The same store through other credentials (a run's vended ones)."""
+        return ArtifactStore(client, self.bucket, part_size=self.part_size, lock=self.lock)
 
     def uri(self, key: ArtifactKey) -> str:
         return f"s3://{self.bucket}/{key.object_key}"
@@ -92,10 +124,10 @@ class ArtifactStore:
         with self._errors(key):
             if len(first) < self.part_size:
                 digest.update(first)
-                self._put_single(key, first, content_type)
+                version_id, etag = self._put_single(key, first, content_type)
                 size = len(first)
             else:
-                size = self._put_multipart(key, first, source, digest, content_type)
+                size, version_id, etag = self._put_multipart(key, first, source, digest, content_type)
         return ArtifactRecord(
             key=key,
             bucket=self.bucket,
@@ -104,16 +136,50 @@ class ArtifactStore:
             size=size,
             content_type=content_type,
             lineage=_complete_lineage(lineage or Lineage(), key),
+            version_id=version_id,
+            etag=etag,
         )
 
     def verify(self, record: ArtifactRecord) -> VerifyResult:
-        """Re-read the object (streaming) and compare its SHA-256 and size with the record."""
+        """Re-read the artifact (streaming) and compare its SHA-256 and size with the record.
+
+        Without a recorded version (unversioned buckets), the key's current object is read. With
+        one, exactly that version is read first: `recorded_intact` says whether the uploaded bytes
+        are still there (Object Lock keeps them for the retention period). The verdict itself is
+        about what the uri serves now, which is what readers get: if someone put a new version or a
+        delete marker over the key since, that one is read and reported (`superseded`), as
+        mismatch or missing unless it holds the very same bytes.
+        """
+        if not record.version_id:
+            return self._verdict(record, None)
+        recorded = self._verdict(record, record.version_id)
+        if recorded.status != "ok":
+            return recorded.model_copy(update={"recorded_intact": False})
+        current = self._current_version(record)
+        if current == record.version_id:
+            return recorded.model_copy(update={"recorded_intact": True})
+        if current is None:
+            now = VerifyResult(
+                status="missing", uri=record.uri, expected_sha256=record.sha256, expected_size=record.size
+            )
+        else:
+            now = self._verdict(record, current)
+        return now.model_copy(update={"superseded": True, "recorded_intact": True, "version_id": current})
+
+    def _verdict(self, record: ArtifactRecord, version_id: str | None) -> VerifyResult:
         try:
-            response = self.client.get_object(Bucket=record.bucket, Key=record.key.object_key)
+            if version_id:
+                response = self.client.get_object(Bucket=record.bucket, Key=record.key.object_key, VersionId=version_id)
+            else:
+                response = self.client.get_object(Bucket=record.bucket, Key=record.key.object_key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
                 return VerifyResult(
-                    status="missing", uri=record.uri, expected_sha256=record.sha256, expected_size=record.size
+                    status="missing",
+                    uri=record.uri,
+                    expected_sha256=record.sha256,
+                    expected_size=record.size,
+                    version_id=version_id,
                 )
             raise ArtifactStorageError(record.uri, f"cannot read for verification: {exc}") from exc
         digest, size = hashlib.sha256(), 0
@@ -128,31 +194,67 @@ class ArtifactStore:
             expected_size=record.size,
             actual_sha256=actual,
             actual_size=size,
+            version_id=response.get("VersionId") or version_id,
         )
 
-    def _put_single(self, key: ArtifactKey, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key.object_key,
-            Body=data,
-            ContentType=content_type,
-            ChecksumSHA256=_b64(hashlib.sha256(data).digest()),
-            IfNoneMatch="*",
-        )
+    def _current_version(self, record: ArtifactRecord) -> str | None:
+        """The version the key serves now; None when its latest version is a delete marker."""
+        try:
+            head = self.client.head_object(Bucket=record.bucket, Key=record.key.object_key)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (404, 405):
+                return None
+            raise ArtifactStorageError(record.uri, f"cannot read for verification: {exc}") from exc
+        return head.get("VersionId")
+
+    def _put_single(self, key: ArtifactKey, data: bytes, content_type: str) -> tuple[str | None, str | None]:
+        if self.lock is not None:
+            # S3 requires a checksum algorithm header on uploads with a retention; ours is SHA-256.
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key.object_key,
+                Body=data,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=_b64(hashlib.sha256(data).digest()),
+                IfNoneMatch="*",
+                ObjectLockMode=self.lock.mode,
+                ObjectLockRetainUntilDate=self.lock.until(),
+            )
+        else:
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key.object_key,
+                Body=data,
+                ContentType=content_type,
+                ChecksumSHA256=_b64(hashlib.sha256(data).digest()),
+                IfNoneMatch="*",
+            )
+        return response.get("VersionId"), response.get("ETag")
 
     def _put_multipart(
         self, key: ArtifactKey, first: bytes, source: ByteSource, digest: hashlib._Hash, content_type: str
-    ) -> int:
+    ) -> tuple[int, str | None, str | None]:
         # Not the guarantee (the conditional complete is), but saves uploading gigabytes only to
         # be refused at the end.
         if self._exists(key):
             raise ArtifactExists(self.uri(key), "an object already exists under this key; artifacts are write-once")
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key.object_key, ContentType=content_type, ChecksumAlgorithm="SHA256"
-        )["UploadId"]
+        if self.lock is not None:
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=key.object_key,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
+                ObjectLockMode=self.lock.mode,
+                ObjectLockRetainUntilDate=self.lock.until(),
+            )["UploadId"]
+        else:
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key.object_key, ContentType=content_type, ChecksumAlgorithm="SHA256"
+            )["UploadId"]
         try:
             parts, size = self._upload_parts(key, upload_id, first, source, digest)
-            self.client.complete_multipart_upload(
+            done = self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key.object_key,
                 UploadId=upload_id,
@@ -163,7 +265,7 @@ class ArtifactStore:
             # Incomplete uploads are billed storage and invisible; never leave one behind.
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key.object_key, UploadId=upload_id)
             raise
-        return size
+        return size, done.get("VersionId"), done.get("ETag")
 
     def _upload_parts(
         self, key: ArtifactKey, upload_id: str, first: bytes, source: ByteSource, digest: hashlib._Hash

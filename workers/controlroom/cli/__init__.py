@@ -11,9 +11,12 @@ from rich.console import Console
 from controlroom import keys
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
+from controlroom.cli.oncall import register as register_oncall
+from controlroom.cli.page_open import register as register_page_open
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
+from controlroom.cli.storage import register as register_storage
 from controlroom.cli.submit import register as register_submit
 from controlroom.cli.worker import register as register_worker
 from controlroom.client.errors import ControlPlaneError
@@ -33,6 +36,9 @@ register_submit(app)
 register_runs(app)
 register_events(app)
 register_artifacts(app)
+register_oncall(app)
+register_page_open(app)
+register_storage(app)
 
 err = Console(stderr=True)
 

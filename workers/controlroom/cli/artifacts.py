@@ -67,6 +67,8 @@ def record_from_row(row: Artifact) -> ArtifactRecord:
             size=row.size_bytes,
             content_type=row.content_type,
             lineage=Lineage(),  # verify compares bytes only
+            version_id=row.version_id,
+            etag=row.etag,
         )
     except ValidationError as exc:
         raise ValueError(f"uri {row.uri}: {exc.errors()[0]['msg']}") from None
@@ -115,7 +117,11 @@ def verify(
 ) -> None:
     """Re-read artifacts from S3 and compare SHA-256 and size with their records; each result is recorded
     (an artifact.verified or artifact.verification_failed run event). Every artifact is read, page by page;
-    exit 1 unless all of them are ok."""
+    exit 1 unless all of them are ok.
+
+    A record with an S3 version id is checked against exactly that version (recorded_intact), and the
+    verdict is on what the uri serves now: a later put or delete marker over the key is reported
+    (superseded), as mismatch or missing."""
     if (run_arg is None) == (not all_runs):
         fail("give a RUN or --all (exactly one of them)", hint="controlroom artifacts verify <run id>, or --all.")
     if workspace and not all_runs:
@@ -182,6 +188,9 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "expected_size": row.size_bytes,
         "actual_sha256": None,
         "actual_size": None,
+        "version_id": row.version_id,
+        "superseded": False,
+        "recorded_intact": None,
     }
     try:
         verdict = store.verify(record_from_row(row))
@@ -194,6 +203,8 @@ def _verify_one(store: ArtifactStore, row: Artifact) -> dict[str, Any]:
         "ok": verdict.ok,
         "actual_sha256": verdict.actual_sha256,
         "actual_size": verdict.actual_size,
+        "superseded": verdict.superseded,
+        "recorded_intact": verdict.recorded_intact,
     }
 
 
@@ -208,6 +219,9 @@ def _print_result(result: dict[str, Any], console: Console = out) -> None:
         )
     elif status == "error":
         line.append(f"  not checked: {result['error']}", style="red")
+    if result.get("superseded"):
+        # The recorded version is intact (Object Lock keeps it); someone wrote over the key since.
+        line.append("  (the key now serves a later version or a delete marker)", style="yellow")
     console.print(line, soft_wrap=True)
 
 

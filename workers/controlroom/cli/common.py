@@ -22,7 +22,9 @@ from uuid import UUID
 
 import typer
 from pydantic import BaseModel
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from controlroom.client.control_plane import ControlPlane
@@ -72,8 +74,11 @@ def connect() -> ControlPlane:
 # -- errors --------------------------------------------------------------------------------------
 
 
-def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
-    """Print one error paragraph and exit."""
+def fail(message: str, hint: str | None = None, code: int = 1, *, as_json: bool = False) -> NoReturn:
+    """Print one error paragraph (or, for --json, one JSON object on stderr) and exit."""
+    if as_json:
+        typer.echo(json.dumps({"error": {"message": message, "hint": hint}}, ensure_ascii=False), err=True)
+        raise typer.Exit(code)
     err.print(Text.assemble(("error: ", "bold red"), message, f" (hint: {hint})" if hint else ""), soft_wrap=True)
     raise typer.Exit(code)
 
@@ -88,7 +93,11 @@ def handles_errors(exit_code: int = 1) -> Callable[[Callable[P, R]], Callable[P,
             try:
                 return command(*args, **kwargs)
             except ControlPlaneError as exc:
-                err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+                if kwargs.get("as_json"):  # --json: the error as JSON too, so a script can branch on it
+                    body = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+                    typer.echo(json.dumps({"error": body}, ensure_ascii=False, default=str), err=True)
+                else:
+                    err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
                 raise typer.Exit(exit_code) from None
 
         return wrapper
@@ -231,3 +240,26 @@ def size(num_bytes: int) -> str:
             return f"{num_bytes} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{num_bytes} B"
+
+
+def one_line_table(
+    title: str,
+    names: tuple[str, ...],
+    cells: list[tuple[str | Text, ...]],
+    last: str,
+    last_cells: list[str],
+    *,
+    right: tuple[str, ...] = (),
+) -> Table:
+    """A table whose rows never wrap: every column as wide as its widest cell, and the last column
+    (an error, a reason) gets what is left of the console's width, cut with "…"."""
+    widths = [max([len(n), *(len(str(c[i])) for c in cells)]) for i, n in enumerate(names)]
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, width in zip(names, widths, strict=True):
+        table.add_column(name, no_wrap=True, min_width=width, justify="right" if name in right else "left")
+    room = max(out.width - sum(widths) - 3 * len(names) - 3, 8)  # padding and divider per column, the edges
+    table.add_column(last, no_wrap=True, max_width=room)
+    for row, text in zip(cells, last_cells, strict=True):
+        line = " ".join(text.split())
+        table.add_row(*row, line if len(line) <= room else line[: room - 1] + "…")
+    return table

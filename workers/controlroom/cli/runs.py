@@ -3,15 +3,18 @@ why a queued run waits, and cancelling a run."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from controlroom.cli import common
-from controlroom.cli.common import err, handles_errors, out, print_json
+from controlroom.cli import answers, common
+from controlroom.cli.common import err, fail, handles_errors, out, print_json
+from controlroom.cli.oncall import executor_rows as _executors
 from controlroom.client.models import WaitReason
 
 run_app = typer.Typer(name="run", help="One run in detail.", no_args_is_help=True)
@@ -23,43 +26,82 @@ run_app = typer.Typer(name="run", help="One run in detail.", no_args_is_help=Tru
 @handles_errors()
 def runs(
     workspace: str | None = typer.Option(None, envvar="CONTROLROOM_WORKSPACE", help="Only this workspace (slug)."),
-    status: str | None = typer.Option(None, help="Only runs in this status (queued, running, failed, …)."),
-    limit: int = typer.Option(20, min=1, max=1000, help="How many of the newest runs."),
+    status: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these statuses: repeat it or give a comma list (queued,claimed,running,failed,…)."),
+    ] = None,
+    spec: str | None = typer.Option(None, help="Only runs of this spec (name)."),
+    pool: str | None = typer.Option(None, help="Only runs of this pool."),
+    since: str | None = typer.Option(None, help="Only runs submitted since: 30m, 6h, 2d, or an ISO time."),
+    limit: int = typer.Option(20, min=1, max=1000, help="How many runs per page, newest first."),
+    page: int = typer.Option(1, min=1, help="Which page of `limit` runs."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """The run board: newest runs first."""
+    """The run board, newest first. QUEUE is submit → start of the latest attempt, RAN is its start →
+    end (to now while running); errors are cut to one line, `run show` has them in full."""
+    try:
+        statuses = answers.check_statuses(status or [])
+        since_at = _since(since) if since else None
+    except ValueError as exc:
+        fail(str(exc), code=2, as_json=as_json)
     plane = common.connect()
     try:
         workspace_id = common.workspace(plane, workspace).id if workspace else None
-        rows = plane.run_board(workspace_id=workspace_id, status=status, limit=limit)
+        rows = plane.run_board(
+            workspace_id=workspace_id,
+            statuses=statuses,
+            spec_name=spec,
+            pool=pool,
+            since=since_at,
+            limit=limit,
+            offset=(page - 1) * limit,
+        )
     finally:
         plane.close()
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"runs{' · ' + workspace if workspace else ''}", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("run", no_wrap=True)
-    table.add_column("spec", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("tries", justify="right", no_wrap=True)
-    table.add_column("created", no_wrap=True)
+    title = "runs" + (f" · {workspace}" if workspace else "") + (f" · page {page}" if page > 1 else "")
+    names = ("run", "spec", "status", "try", "created", "queue", "ran")
     today = datetime.now().astimezone().date()
-    table.add_column("duration", justify="right")
-    table.add_column("last error", overflow="fold")
-    for row in rows:
-        active = row.finished_at is None
-        table.add_row(
+    cells: list[tuple[str | Text, ...]] = [
+        (
             common.short(row.run_id),
             f"{row.spec_name}@{row.spec_version}",
             common.status_text(row.status),
             f"{row.attempt_count}/{row.max_attempts}" if row.max_attempts else str(row.attempt_count),
-            common.local_time(row.created_at, day=today),
-            Text(common.duration(common.between(row.created_at, row.finished_at)), style="dim" if active else ""),
-            common.last_error(row),
+            _created(row.created_at, today),
+            common.duration(common.between(row.created_at, row.started_at or row.finished_at)),
+            common.duration(common.between(row.started_at, row.finished_at)),
         )
+        for row in rows
+    ]
+    errors = [common.last_error(row) for row in rows]
+    table = common.one_line_table(title, names, cells, "error", errors, right=("try", "queue", "ran"))
     out.print(table)
     if not rows:
-        err.print("no runs")
+        err.print("no runs" + (" on this page" if page > 1 else ""))
+    elif len(rows) == limit:
+        err.print(f"more: --page {page + 1}", style="dim")
+
+
+def _created(at: datetime, today: date) -> str:
+    moment = at.astimezone()
+    return f"{moment:%H:%M:%S}" if moment.date() == today else f"{moment:%m-%d %H:%M}"
+
+
+_SINCE = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _since(text: str) -> datetime:
+    raw = text.strip()
+    if raw[:-1].isdigit() and raw[-1:] in _SINCE:
+        return datetime.now(UTC) - timedelta(**{_SINCE[raw[-1]]: int(raw[:-1])})
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"--since {text!r} is neither a duration (30m, 6h, 2d) nor an ISO time") from None
+    return parsed if parsed.tzinfo else parsed.astimezone()
 
 
 # -- run show ------------------------------------------------------------------------------------
@@ -78,39 +120,88 @@ def show(
         attempts = plane.run_attempts(row.run_id)
         transitions = plane.run_transitions(row.run_id)
         waits = plane.explain_wait(row.run_id) if row.status == "queued" else []
+        events = sorted(plane.run_events(row.run_id), key=common.event_order)
+        detail = plane.select(
+            "runs", columns="params,required_labels,not_before,status_reason", filters={"id": f"eq.{row.run_id}"}
+        )
+        slug = plane.select("workspaces", columns="slug", filters={"id": f"eq.{row.workspace_id}"})
+        wait = (
+            answers.wait_reason({**row.model_dump(), **detail[0]}, _executors(plane))
+            if (row.status == "queued" and detail)
+            else None
+        )
     finally:
         plane.close()
+    phases = answers.phases_from_events(events)
+    params = detail[0]["params"] if detail else {}
+    labels = detail[0]["required_labels"] if detail else {}
     if as_json:
-        print_json({"run": row, "attempts": attempts, "transitions": transitions, "waiting": waits})
+        print_json(
+            {
+                "run": row,
+                "workspace_slug": slug[0]["slug"] if slug else None,
+                "params": params,
+                "required_labels": labels,
+                "wait_reason": wait,
+                "waiting": waits,
+                "phases": phases,
+                "attempts": attempts,
+                "transitions": transitions,
+            }
+        )
         return
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
     facts.add_row("run", str(row.run_id))
     facts.add_row("spec", f"{row.spec_name}@{row.spec_version} ({row.spec_hash[:12]})")
-    facts.add_row("workspace", str(row.workspace_id))
+    facts.add_row("workspace", slug[0]["slug"] if slug else str(row.workspace_id))
     facts.add_row("status", common.status_text(row.status))
     facts.add_row("pool · priority", f"{row.pool} · {row.priority}")
     facts.add_row("attempts", f"{row.attempt_count} of at most {row.max_attempts}")
     facts.add_row("created", common.local_time(row.created_at))
     if row.finished_at:
         facts.add_row("finished", common.local_time(row.finished_at))
-    facts.add_row("duration", common.duration(common.between(row.created_at, row.finished_at)))
+    facts.add_row("queue time", common.duration(common.between(row.created_at, row.started_at or row.finished_at)))
+    if row.started_at:
+        facts.add_row("run time", common.duration(common.between(row.started_at, row.finished_at)))
+    facts.add_row("params", json.dumps(params, ensure_ascii=False) if params else "-")
+    facts.add_row("labels", ", ".join(f"{k}={v}" for k, v in labels.items()) if labels else "-")
+    if waits:  # the control plane's reasons (explain_wait), most specific first
+        facts.add_row("waiting", why_paragraph(waits))
+    elif wait:
+        facts.add_row("waiting", wait)
     if row.cancel_requested_at:
         facts.add_row("cancel requested", common.local_time(row.cancel_requested_at))
     facts.add_row("last change", f"{row.status_changed_by}: {row.status_reason}")
     if row.last_error_class:
         facts.add_row("last error", common.last_error(row))
-    if waits:
-        facts.add_row("waiting", why_paragraph(waits))
     out.print(facts)
 
+    if phases:
+        grid = Table(title="phases (latest attempt)", title_justify="left", box=box.SIMPLE_HEAD)
+        for name in ("phase", "status", "took", "exit", "cap"):
+            grid.add_column(name, no_wrap=True, justify="right" if name in ("took", "exit") else "left")
+        for p in phases:
+            took = p.get("duration_seconds")
+            grid.add_row(
+                p["phase"],
+                common.status_text(p.get("status")),
+                common.duration(took) if isinstance(took, int | float) else "",
+                "" if p.get("exit_code") is None else str(p["exit_code"]),
+                answers.cap_text(p.get("breach")),
+            )
+        out.print(grid)
+        for p in phases:
+            if p["stderr_tail"]:
+                out.print(f"stderr tail of {p['phase']}:", style="bold")
+                for line in p["stderr_tail"]:
+                    out.print("  " + line, markup=False, highlight=False, soft_wrap=True)
+
     day = common.local_day(row.created_at)
-    table = Table(title="attempts", title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("#", "status", "executor", "claimed", "started", "finished", "duration", "error"):
-        table.add_column(name, justify="right" if name in ("#", "duration") else "left")
-    for a in attempts:
-        table.add_row(
+    names = ("#", "status", "executor", "claimed", "started", "finished", "took")
+    cells: list[tuple[str | Text, ...]] = [
+        (
             str(a.attempt_no),
             common.status_text(a.status),
             common.short(a.executor_id),
@@ -118,8 +209,12 @@ def show(
             common.local_time(a.started_at, day=day),
             common.local_time(a.finished_at, day=day),
             common.duration(common.between(a.started_at or a.claimed_at, a.finished_at)),
-            f"{a.error_class}: {a.error_message or ''}" if a.error_class else "",
         )
+        for a in attempts
+    ]
+    # one line per attempt; the full error is under "last error" above
+    errors = [f"{a.error_class}: {a.error_message or ''}" if a.error_class else "" for a in attempts]
+    table = common.one_line_table("attempts", names, cells, "error", errors, right=("#", "took"))
     out.print(table)
 
     trail = Table(title="transitions", title_justify="left", box=box.SIMPLE_HEAD)

@@ -9,15 +9,19 @@ from pathlib import Path
 import typer
 
 from controlroom import keys
-from controlroom.artifacts import ArtifactStore, s3_client
+from controlroom.artifacts import ArtifactStore, ObjectLock, s3_client
+from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
 from controlroom.executor import hardening
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
 from controlroom.executor.signals import on_stop
+from controlroom.executor.wakeups import DEFAULT_FALLBACK_POLL_SECONDS, WakeupSource
 from controlroom.phases.identity import IdentityError, PhaseIdentities
 from controlroom.phases.launch import unreachable_reason
+from controlroom.settings import StackSettings, StorageSettings
+from controlroom.storage.provision import provisioner_from
 
 SAME_UID_WARNING = (
     "the worker is neither root nor holds CAP_SETUID+CAP_SETGID, so phases run as its own uid: they "
@@ -38,6 +42,41 @@ def parse_labels(text: str | None) -> dict[str, str]:
             )
         labels[key.strip()] = value.strip()
     return labels
+
+
+def wakeup_source(token: str) -> WakeupSource | None:
+    """Push wake-ups unless CONTROLROOM_WAKEUPS=off; CONTROLROOM_FALLBACK_POLL_SECONDS (default 5)
+    is the polling interval that remains for a missed message. Read before the environment is
+    scrubbed."""
+    if os.environ.get("CONTROLROOM_WAKEUPS", "on").lower() in ("off", "0", "false", "no"):
+        return None
+    url, api_key = os.environ.get("SUPABASE_URL"), os.environ.get("SUPABASE_ANON_KEY")
+    if not url or not api_key:
+        return None
+    fallback = float(os.environ.get("CONTROLROOM_FALLBACK_POLL_SECONDS", DEFAULT_FALLBACK_POLL_SECONDS))
+    return WakeupSource(url, api_key, token, fallback_poll_seconds=fallback)
+
+
+def storage_vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
+    """Per-run credentials of the workspace's role (README, "Tenant-scoped storage"). Built before the
+    environment is scrubbed: it reads the executor identity (and, locally, the admin's)."""
+    storage = StorageSettings.from_env()
+    if storage.credentials == "shared":
+        log("storage.shared_credentials", level="warning", detail="every phase gets the worker's own S3 keys")
+        return None
+    if not storage.role_arn_template:
+        raise typer.BadParameter(
+            "set CONTROLROOM_WORKSPACE_ROLE_ARN (e.g. arn:aws:iam::123456789012:role/controlroom-ws-{workspace_id}): "
+            "phases get per-run credentials of their workspace's role; `controlroom env` sets it for the local "
+            "stack. Single-tenant setups without IAM may set CONTROLROOM_STORAGE_CREDENTIALS=shared instead.",
+            param_hint="CONTROLROOM_WORKSPACE_ROLE_ARN",
+        )
+    provisioner = None
+    if storage.auto_provision:
+        # Local stack only: the admin identity of this environment creates a workspace's role on its
+        # first run. Production creates roles with `controlroom storage provision` (or Terraform).
+        provisioner = provisioner_from(storage, bucket)
+    return CredentialVendor(storage, provisioner=provisioner)
 
 
 def register(app: typer.Typer) -> None:
@@ -86,8 +125,11 @@ def register(app: typer.Typer) -> None:
             token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
         plane = ControlPlane.connect(access_token=token)
         bucket = os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts")
+        settings = StackSettings.from_env()
         store = ArtifactStore(
-            s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None), bucket
+            s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None),
+            bucket,
+            lock=ObjectLock.from_setting(settings.object_lock_mode, settings.object_lock_days),
         )
         health = os.environ.get("CONTROLROOM_HEALTH_FILE")
         options = ExecutorOptions(
@@ -100,9 +142,11 @@ def register(app: typer.Typer) -> None:
             heartbeat_seconds=heartbeat,
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
+            wakeups=wakeup_source(token),
         )
         log = JsonLog(component="worker")
-        executor = Executor(plane, store, options, log, identities=identities)
+        vendor = storage_vendor(bucket, log)
+        executor = Executor(plane, store, options, log, identities=identities, vendor=vendor)
         # Everything that needed a secret has read it (the token, the S3 client, the phases' data
         # credentials): nothing the worker does later, or spawns, sees them in its environment.
         scrubbed = hardening.scrub_secrets()

@@ -234,21 +234,25 @@ class ControlPlane:
         size_bytes: int,
         content_type: str = "application/octet-stream",
         lineage: dict[str, Any] | None = None,
+        version_id: str | None = None,
+        etag: str | None = None,
     ) -> ArtifactReply:
-        data = self._call(
-            "register_artifact",
-            {
-                "lease": _id(lease),
-                "phase": phase,
-                "name": name,
-                "uri": uri,
-                "sha256": sha256,
-                "size_bytes": size_bytes,
-                "content_type": content_type,
-                "lineage": lineage or {},
-            },
-            idempotent=True,
-        )
+        args: dict[str, Any] = {
+            "lease": _id(lease),
+            "phase": phase,
+            "name": name,
+            "uri": uri,
+            "sha256": sha256,
+            "size_bytes": size_bytes,
+            "content_type": content_type,
+            "lineage": lineage or {},
+        }
+        # Sent only when known, so the call stays valid against a control plane without the columns.
+        if version_id is not None:
+            args["version_id"] = version_id
+        if etag is not None:
+            args["etag"] = etag
+        data = self._call("register_artifact", args, idempotent=True)
         return ArtifactReply.model_validate(data)
 
     # -- people and services ---------------------------------------------------------------------
@@ -356,8 +360,11 @@ class ControlPlane:
         order: str | None = None,
         desc: bool = False,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        return self.transport.select(table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit)
+        return self.transport.select(
+            table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit, offset=offset
+        )
 
     def workspace_by_slug(self, slug: str) -> Workspace | None:
         rows = self.select("workspaces", columns="id,slug,name", filters={"slug": f"eq.{slug}"}, limit=1)
@@ -383,16 +390,35 @@ class ControlPlane:
         status: str | None = None,
         run_id: UUID | str | None = None,
         limit: int | None = None,
+        statuses: list[str] | None = None,
+        spec_name: str | None = None,
+        pool: str | None = None,
+        since: datetime | None = None,
+        executor_id: UUID | str | None = None,
+        offset: int = 0,
+        oldest_first: bool = False,
     ) -> list[RunBoardRow]:
-        """Rows of the run board, newest first."""
+        """Rows of the run board, newest first (or oldest first), filtered."""
         filters: dict[str, str] = {}
         if workspace_id is not None:
             filters["workspace_id"] = f"eq.{_id(workspace_id)}"
         if status is not None:
             filters["status"] = f"eq.{status}"
+        if statuses:
+            filters["status"] = f"in.({','.join(statuses)})"
         if run_id is not None:
             filters["run_id"] = f"eq.{_id(run_id)}"
-        rows = self.select("run_board", filters=filters, order="created_at", desc=True, limit=limit)
+        if spec_name is not None:
+            filters["spec_name"] = f"eq.{spec_name}"
+        if pool is not None:
+            filters["pool"] = f"eq.{pool}"
+        if since is not None:
+            filters["created_at"] = f"gte.{since.isoformat()}"
+        if executor_id is not None:
+            filters["executor_id"] = f"eq.{_id(executor_id)}"
+        rows = self.select(
+            "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
+        )
         return _board.validate_python(rows)
 
     def recent_run_ids(self, limit: int, *, workspace_id: UUID | str | None = None) -> list[UUID]:

@@ -307,3 +307,5 @@ class Artifact(_Model):
     content_type: str = "application/octet-stream"
     lineage: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
+    version_id: str | None = None  # the S3 version the upload created; verify reads exactly it
+    etag: str | None = None

@@ -129,7 +129,15 @@ class Transport:
             raise InvalidReply(f"the reply to {what} cannot be decoded: {exc}") from None
 
     def select(
-        self, table: str, *, columns: str, filters: dict[str, str], order: str | None, desc: bool, limit: int | None
+        self,
+        table: str,
+        *,
+        columns: str,
+        filters: dict[str, str],
+        order: str | None,
+        desc: bool,
+        limit: int | None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """A read of a table or view; filters are PostgREST's `op.value` strings, e.g. {"status": "eq.queued"}."""
         query = self._filtered(self._client.table(table).select(columns), filters)
@@ -137,6 +145,8 @@ class Transport:
             query = query.order(order, desc=desc)
         if limit is not None:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         rows: list[dict[str, Any]] = self._decode(table, self._read(table, query), per_item=False)
         return rows
 

@@ -1,19 +1,23 @@
 """A look at the demo's gold tables: the first rows a data team would check after a run.
 
 `python -m controlroom.examples.flights_report [--workspace examples] [--prefix lake/flights]`
-reads the gold Delta tables from S3 (the same settings the executors use) and prints them.
+reads the gold Delta tables from S3 and prints them. A run's datasets live in its workspace's folder,
+`s3://<bucket>/<workspace id>/…`: a slug is looked up in the control plane (SUPABASE_URL and a key,
+as the CLI reads them). S3 access is the operator's (`controlroom env` exports the stack's admin).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import uuid
 
 import duckdb
 from deltalake import DeltaTable
 from rich.console import Console
 from rich.table import Table
 
+from controlroom.cli import common
 from controlroom.lakehouse.storage import DataPlane
 
 QUERIES = {
@@ -37,16 +41,30 @@ def gold_table(plane: DataPlane, bucket: str, workspace: str, prefix: str, name:
     return DeltaTable(uri, storage_options=options)
 
 
+def workspace_id(text: str) -> str:
+    """A workspace id as given, or the id of the workspace with this slug."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        pass
+    control = common.connect()
+    try:
+        return str(common.workspace(control, text).id)
+    finally:
+        control.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workspace", default="examples")
+    parser.add_argument("--workspace", default="examples", help="Workspace slug or id.")
     parser.add_argument("--prefix", default="lake/flights")
     args = parser.parse_args(argv)
     plane = DataPlane.from_env()
     bucket = os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts")
+    folder = workspace_id(args.workspace)
     console = Console()
     for name, (title, sql) in QUERIES.items():
-        table = gold_table(plane, bucket, args.workspace, args.prefix, name)
+        table = gold_table(plane, bucket, folder, args.prefix, name)
         t = table.to_pyarrow_table()
         con = duckdb.connect()
         con.register("t", t)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -19,6 +20,7 @@ class HeldRun:
     spec_hash: str
     heartbeat_tolerance_seconds: float
     started: bool = False  # claimed with start => true: no start_run call
+    deadline_at: datetime | None = None  # the run's max-duration deadline (bounds its S3 session)
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     lease_lost: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)

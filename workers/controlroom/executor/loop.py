@@ -19,6 +19,7 @@ from typing import Any
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
+from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ControlPlaneError, InvalidReply, Unavailable
 from controlroom.client.models import ClaimedRun, Completion, CompletionReply, InvalidClaim
@@ -30,20 +31,17 @@ from controlroom.executor.lifecycle import Lifecycle, State
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
 from controlroom.executor.run import RunExecution, RunOutcome
+from controlroom.executor.wakeups import Wakeups, WakeupSource
 from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
 
 INVALID_CLAIM = "invalid_claim_payload"
 
-PHASE_ENV_VARS = (
-    "S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "CONTROLROOM_BUCKET",
-)
+# Where the data plane is; a phase's credentials are vended per run (artifacts/credentials.py).
+PHASE_ENV_VARS = ("S3_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "CONTROLROOM_BUCKET")
+# Only with shared credentials (CONTROLROOM_STORAGE_CREDENTIALS=shared, single tenant): the
+# executor's own keys go to every phase.
+SHARED_CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 @dataclass
@@ -58,6 +56,8 @@ class ExecutorOptions:
     event_flush_seconds: float = 1.0
     completion_window_seconds: float = 0.005
     health_file: Path | None = None
+    # Push wake-ups (executor/wakeups.py); None: adaptive polling alone.
+    wakeups: WakeupSource | None = None
 
 
 class Executor:
@@ -69,6 +69,7 @@ class Executor:
         log: JsonLog | None = None,
         *,
         identities: PhaseIdentities | None = None,
+        vendor: CredentialVendor | None = None,
     ) -> None:
         if options.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -91,7 +92,10 @@ class Executor:
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
         self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
-        self._phase_env = {k: v for k in PHASE_ENV_VARS if (v := os.environ.get(k))}
+        self.vendor = vendor
+        passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
+        self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
+        self.wakeups: Wakeups | None = None
 
     # -- signals ---------------------------------------------------------------------------------
     def handle_signal(self, sig: signal.Signals, count: int) -> None:
@@ -120,6 +124,9 @@ class Executor:
         self._heartbeat.start()
         self.lifecycle.to(State.RUNNING)
         backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        if self.options.wakeups is not None:
+            self.wakeups = Wakeups(self.options.wakeups, me.pool, self.executor_id, self._work_done.set, self.log)
+            self.wakeups.start()
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="run") as pool:
             while not self.shutting_down.is_set():
                 self._touch_health()
@@ -153,7 +160,15 @@ class Executor:
                     self.log("executor.queue_drained")
                     break
                 self._work_done.clear()
+                # Subscribed to wake-ups, polling is only the fallback for a missed message.
+                backoff.ceiling = (
+                    self.options.wakeups.fallback_poll_seconds
+                    if self.options.wakeups is not None and self.wakeups is not None and self.wakeups.subscribed
+                    else self.options.poll_ceiling_seconds
+                )
                 self._work_done.wait(backoff.idle() if capacity > 0 else None)
+            if self.wakeups is not None:
+                self.wakeups.stop()
             self._drain()
         return 0
 
@@ -207,6 +222,7 @@ class Executor:
             shutting_down=self.shutting_down,
             phase_env=self._phase_env,
             identity=identity,
+            vendor=self.vendor,
         ).execute()
 
     def _finished(self, future: Future[RunOutcome]) -> None:
@@ -247,4 +263,5 @@ def _held(claim: ClaimedRun) -> HeldRun:
         spec_hash=claim.spec_hash,
         heartbeat_tolerance_seconds=claim.heartbeat_tolerance_seconds,
         started=True,
+        deadline_at=claim.deadline_at,
     )

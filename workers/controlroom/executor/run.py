@@ -18,6 +18,7 @@ from pydantic import JsonValue
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactKey, ArtifactRecord, ArtifactStore, Lineage
+from controlroom.artifacts.credentials import CredentialsError, CredentialVendor
 from controlroom.artifacts.errors import ArtifactError
 from controlroom.artifacts.logs import S3LogSink, log_key
 from controlroom.client.control_plane import ControlPlane
@@ -31,9 +32,10 @@ from controlroom.phases.context import PhaseContext
 from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import PhaseResult
 from controlroom.phases.runner import run_phase
+from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
 from controlroom.specs.load import parse_spec
 from controlroom.specs.params import resolve_params
-from controlroom.specs.problems import SpecError
+from controlroom.specs.problems import Problem, SpecError, format_loc
 from controlroom.specs.render import RenderedPhase, RunContext, render_phases
 
 Ending = Literal["succeeded", "failed", "cap_exceeded", "cancelled", "lease_lost", "shutdown"]
@@ -59,6 +61,7 @@ class RunExecution:
         shutting_down: threading.Event,
         phase_env: dict[str, str],
         identity: PhaseIdentity | None = None,
+        vendor: CredentialVendor | None = None,
     ) -> None:
         self.run = run
         self.plane = plane
@@ -69,6 +72,7 @@ class RunExecution:
         self.shutting_down = shutting_down
         self.phase_env = phase_env
         self.identity = identity
+        self.vendor = vendor
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -76,7 +80,13 @@ class RunExecution:
         try:
             phases = self._render()
         except SpecError as exc:
-            return self._fail(False, "InvalidSpec", str(exc))
+            confined = any(p.code == URI_OUTSIDE_WORKSPACE for p in exc.problems)
+            # Deterministic: a retry would be refused the same way.
+            return self._fail(False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc))
+        try:
+            self._scope_storage()
+        except CredentialsError as exc:
+            return self._fail(exc.retryable, exc.error_class, str(exc))
         if not run.started:
             try:
                 self.plane.start_run(run.lease)
@@ -102,13 +112,41 @@ class RunExecution:
         context = RunContext(
             id=self.run.run_id,
             attempt=self.run.attempt_no,
-            workspace=spec.workspace,
+            # The workspace the control plane ran this in, never the body's own `workspace` text: the
+            # storage prefix (and the workspace's S3 role) is keyed by this id.
+            workspace=self.run.workspace_id,
             bucket=self.store.bucket,
             spec_name=spec.name,
             spec_version=spec.version,
             spec_hash=self.run.spec_hash,
         )
-        return render_phases(spec, params, context)
+        phases = render_phases(spec, params, context)
+        # GUARD: after rendering, before any phase starts: parameters can still carry the URI outside.
+        findings = rendered_findings(phases, bucket=self.store.bucket, workspace_id=self.run.workspace_id)
+        if findings:
+            where = f"run {self.run.run_id}"
+            raise SpecError(
+                [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
+            )
+        return phases
+
+    def _scope_storage(self) -> None:
+        """From here on, the run's phases and its artifact uploads use only the workspace's credentials."""
+        if self.vendor is None:
+            return
+        run = self.run
+        creds = self.vendor.vend(
+            run.workspace_id, run_id=run.run_id, attempt=run.attempt_no, deadline_at=run.deadline_at
+        )
+        meta = self.store.client.meta
+        self.store = self.store.with_client(creds.s3(meta.endpoint_url, meta.region_name))
+        self.phase_env = {**self.phase_env, **creds.phase_env()}
+        self.log(
+            "credentials.vended",
+            role=creds.role_arn,
+            seconds=round(creds.seconds, 4),
+            expires=creds.expiration.isoformat(),
+        )
 
     # -- one phase -------------------------------------------------------------------------------
     def _phase(self, phase: RenderedPhase, workdir: Path) -> PhaseResult:
@@ -184,6 +222,8 @@ class RunExecution:
                 size_bytes=record.size,
                 content_type=record.content_type,
                 lineage=record.lineage.model_dump(mode="json"),
+                version_id=record.version_id,
+                etag=record.etag,
             )
         except LeaseLost:
             self.run.request_stop(lost=True)

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import asyncpg
 import orjson
 
-from controlroom.gateway import db, kong, read, rpc
+from controlroom.gateway import cors, db, kong, paging, read, rpc
 from controlroom.gateway.auth import Authenticator, Identity, check_api_key
 from controlroom.gateway.config import GatewayConfig
-from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError, not_found_path, not_implemented, schema_not_exposed
 from controlroom.gateway.http import Request, Response
 from controlroom.gateway.logs import RequestLog
-from controlroom.gateway.plan import Plan
+from controlroom.gateway.plan import Plan, strip_nulls
 from controlroom.gateway.query import ident
 from controlroom.gateway.respond import error_response, from_database, render
 from controlroom.gateway.schema_cache import SchemaCache
 
 PREFIX = kong.PREFIX
 SINGULAR = ("application/vnd.pgrst.object+json", "application/vnd.pgrst.object")
+ARRAY = ("application/vnd.pgrst.array+json", "application/vnd.pgrst.array")
 PLURAL = ("*/*", "application/*", "application/json")
+JSON_TYPE = "application/json; charset=utf-8"
 RPC_METHODS = ("GET", "HEAD", "POST")
 COUNT_PREFS = ("count=exact", "count=planned", "count=estimated")
 KNOWN_PREFS = (
@@ -52,8 +54,10 @@ class Gateway:
         self._keys_cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
 
     def screen(self, method: str, target: str, headers: dict[str, str]) -> Response | None:
-        """Kong's checks on the head alone, so a request without a valid apikey has its body unread."""
-        refusal = kong.screen(target, headers, self.config.api_keys)
+        """Kong's checks on the head alone, so a request without a valid apikey has its body unread.
+
+        A CORS preflight is answered here, before the apikey check: browsers send it without one."""
+        refusal = kong.screen(target, headers, self.config.api_keys, method=method, cors_preflight=True)
         if refusal is not None:
             self.refused(refusal.status, method, target)
         return refusal
@@ -79,6 +83,7 @@ class Gateway:
         except Exception as exc:  # keep serving; the log line says what broke
             self.log.failure(request.method, path, exc)
             response = error_response(ApiError(500, "PGRST000", "Internal gateway error", type(exc).__name__))
+        response.headers.extend(cors.response_headers(request.headers))
         self.log.request(request.method, path, response.status, (time.perf_counter() - started) * 1000, role[0])
         return response
 
@@ -98,7 +103,8 @@ class Gateway:
         identity = self.auth.identify(headers.get("authorization") or f"Bearer {headers['apikey']}")
         role[0] = identity.role
         rest = path[len(PREFIX) :] or "/"
-        segments = [s for s in rest.split("/") if s]
+        # PostgREST's path segments: `/items/` is ["items", ""], an invalid path (PGRST125), not `/items`.
+        segments = [] if rest == "/" else rest[1:].split("/")
         method = request.method
 
         write = method not in ("GET", "HEAD")
@@ -113,15 +119,22 @@ class Gateway:
             raise not_implemented("the OpenAPI description at the root path")
         if segments[0] == "rpc" and len(segments) == 2:
             if method == "OPTIONS":
+                if (schema, segments[1]) not in self.cache.routines:
+                    raise rpc.not_found(self.cache, _options_call(schema, segments[1]), [], json_post=False)
                 return Response(200, b"", [("Allow", "OPTIONS,GET,HEAD,POST"), *profile], None)
             if method not in RPC_METHODS:
                 raise ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
-        elif len(segments) != 1:
+        elif len(segments) != 1 or not segments[0]:
             raise not_found_path()
         elif method == "OPTIONS":
+            if (schema, segments[0]) not in self.cache.relations:
+                raise read.table_not_found(self.cache, schema, segments[0])
             return Response(200, b"", [("Allow", "OPTIONS,GET,HEAD"), *profile], None)
 
-        singular = _accepts(headers.get("accept"))
+        media = _accepts(headers.get("accept"))
+        singular = media.singular
+        # RFC 9110: a server may ignore Range on methods other than GET; PostgREST does.
+        requested_range = paging.header_range(headers.get("range")) if method == "GET" else None
         prefer = [p.strip() for p in headers.get("prefer", "").split(",") if p.strip()]
         if "handling=strict" in prefer:
             invalid = [p for p in prefer if p not in KNOWN_PREFS]
@@ -150,6 +163,7 @@ class Gateway:
                     content_type,
                     singular,
                     count_pref is not None,
+                    requested_range,
                 ),
                 self.config.max_rows,
             )
@@ -163,7 +177,7 @@ class Gateway:
                     tuple(query),
                     singular,
                     count_pref is not None,
-                    _range(headers.get("range")),
+                    requested_range,
                 ),
                 self.config.max_rows,
             )
@@ -171,6 +185,9 @@ class Gateway:
         keys, values = self._settings(schema, identity, plan)
         values = [*values, identity.claims_json, method, rest, _headers_json(headers), _cookies_json(headers)]
         result: list[Response] = []
+
+        if media.strip_nulls:
+            plan = strip_nulls(plan)
 
         def check(row: Any) -> None:
             result.append(render(plan, row, singular=singular))
@@ -191,6 +208,8 @@ class Gateway:
         except asyncpg.PostgresError as exc:
             raise from_database(exc, authenticated=identity.authenticated) from None
         response = result[0]
+        if response.content_type is not None:
+            response.content_type = media.content_type
         response.headers.extend(profile)
         if applied:
             response.headers.append(("Preference-Applied", ", ".join(applied)))
@@ -222,29 +241,46 @@ class Gateway:
         return cached
 
 
-def _accepts(accept: str | None) -> bool:
-    """True for the singular object media type; PGRST107 when nothing acceptable is offered."""
+@dataclass(frozen=True)
+class MediaType:
+    """The response media type PostgREST's content negotiation chose (MediaType.hs)."""
+
+    singular: bool = False
+    strip_nulls: bool = False
+    content_type: str = JSON_TYPE
+
+
+def _media(part: str) -> MediaType | None:
+    name, *raw_params = (p.strip() for p in part.split(";"))
+    name = name.lower()
+    params = dict(p.partition("=")[::2] for p in raw_params)
+    strip = params.get("nulls") == "stripped"
+    if name in SINGULAR:
+        mime = "application/vnd.pgrst.object+json" + (";nulls=stripped" if strip else "")
+        return MediaType(True, strip, mime + "; charset=utf-8")
+    if name in ARRAY:
+        mime = "application/vnd.pgrst.array+json;nulls=stripped" if strip else "application/json"
+        return MediaType(False, strip, mime + "; charset=utf-8")
+    if name in PLURAL or name == "":
+        return MediaType()
+    return None
+
+
+def _accepts(accept: str | None) -> MediaType:
+    """The first acceptable media type offered; PGRST107 when nothing acceptable is offered."""
     if not accept:
-        return False
-    offered = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
-    for media in offered:
-        if media in SINGULAR:
-            return True
-        if media in PLURAL or media == "":
-            return False
-    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(offered)}")
+        return MediaType()
+    offered = accept.split(",")
+    for part in offered:
+        media = _media(part)
+        if media is not None:
+            return media
+    names = [part.split(";", 1)[0].strip().lower() for part in offered]
+    raise ApiError(406, "PGRST107", f"None of these media types are available: {', '.join(names)}")
 
 
-def _range(raw: str | None) -> tuple[int, int | None] | None:
-    if not raw:
-        return None
-    unit, _, spec = raw.partition("=")
-    spec = spec if unit.strip().lower() == "items" else raw
-    low, dash, high = spec.strip().partition("-")
-    first, last = ascii_int(low), ascii_int(high) if high else None
-    if not dash or first is None or (high and last is None):
-        return None
-    return first, last
+def _options_call(schema: str, name: str) -> rpc.RpcRequest:
+    return rpc.RpcRequest(schema, name, "OPTIONS", (), b"", "", False, False)
 
 
 def _headers_json(headers: dict[str, str]) -> str:

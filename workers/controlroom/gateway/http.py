@@ -50,6 +50,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 Screen = Callable[[str, str, dict[str, str]], Response | None]
 # Told of every request the server itself refuses (status, method, target), for the request log.
 Refused = Callable[[int, str, str], None]
+# Offered a request that asks for a protocol upgrade (a websocket), with the connection's transport
+# and the bytes after the head: True when it took the connection over (gateway/realtime.py).
+Upgrade = Callable[[Request, asyncio.Transport, bytes], bool]
 
 # After refusing a request whose body is still coming, keep reading (and dropping) it this long
 # before closing, as nginx's lingering close does: closing a socket with unread data makes the
@@ -107,8 +110,11 @@ class HttpProtocol(asyncio.Protocol):
         screen: Screen | None = None,
         refused: Refused | None = None,
         connections: Connections | None = None,
+        upgrade: Upgrade | None = None,
     ) -> None:
         self._handler = handler
+        self._upgrade = upgrade
+        self._upgrade_request: Request | None = None
         self._limits = limits or HttpLimits()
         self._screen = screen
         self._refused = refused
@@ -178,11 +184,30 @@ class HttpProtocol(asyncio.Protocol):
                 self._head_bytes += len(chunk)
             try:
                 self._parser.feed_data(chunk)
-            except httptools.HttpParserUpgrade:
+            except httptools.HttpParserUpgrade as upgrade:
+                if self._hand_over(chunk[int(upgrade.args[0]) :] + data):
+                    return
                 self._refuse(400, Response(400, b'{"message":"Protocol upgrades are not supported"}'))
             except httptools.HttpParserError:
                 if not self._closing:  # a callback may have refused already
                     self._refuse(400, Response(400, b'{"message":"Malformed HTTP request"}'))
+
+    def _hand_over(self, leftover: bytes) -> bool:
+        """Give the connection to the upgrade handler (a websocket), if it takes it."""
+        request, self._upgrade_request = self._upgrade_request, None
+        transport = self._transport
+        if self._upgrade is None or request is None or transport is None or self._busy:
+            return False
+        self._disarm()
+        if not self._upgrade(request, transport, leftover):
+            return False
+        # The connection is no longer an HTTP one: it leaves the count max_connections bounds.
+        self._closing = True
+        self._transport = None
+        if self._counted:
+            self._connections.open -= 1
+            self._counted = False
+        return True
 
     # -- timers ----------------------------------------------------------------------------------
     def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
@@ -297,6 +322,8 @@ class HttpProtocol(asyncio.Protocol):
         if declared is not None and declared > self._limits.max_body_bytes:
             self._refuse(413, self._too_large())
             raise httptools.HttpParserError("body too large")
+        if self._upgrade is not None and self._headers.get("upgrade", "").lower() == "websocket":
+            return  # the upgrade handler decides (and screens) once the head is complete
         if self._screen is not None:
             method = self._parser.get_method().decode("ascii", "replace")
             refusal = self._screen(method, self._url.decode("latin-1"), self._headers)
@@ -335,6 +362,9 @@ class HttpProtocol(asyncio.Protocol):
         self._head_bytes = 0
         self._head_done = False
         self._in_message = False
+        if self._upgrade is not None and self._parser.should_upgrade():
+            self._upgrade_request = request  # httptools raises HttpParserUpgrade next: _hand_over
+            return
         self._queue.append(request)
         if not self._busy:
             self._busy = True
@@ -375,12 +405,13 @@ async def serve(
     limits: HttpLimits | None = None,
     screen: Screen | None = None,
     refused: Refused | None = None,
+    upgrade: Upgrade | None = None,
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     connections = Connections()
     # reuse_port: several gateway processes may share the port; the kernel spreads connections.
     return await loop.create_server(
-        lambda: HttpProtocol(handler, limits, screen, refused, connections),
+        lambda: HttpProtocol(handler, limits, screen, refused, connections, upgrade),
         host,
         port,
         reuse_address=True,

@@ -7,7 +7,7 @@ re-encodes rows; response.* GUCs are read after the aggregate has consumed the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 
@@ -42,6 +42,17 @@ def statement(*, inner: str, body: str, count_from: str | None, cte: str = "") -
         "nullif(pg_catalog.current_setting('response.status', true), '') AS response_status "
         f"FROM ({inner}) AS _postgrest_t"
     )
+
+
+def strip_nulls(plan: Plan) -> Plan:
+    """`nulls=stripped`: the same statement, its body passed through json_strip_nulls (PostgREST
+    strips each row's nulls; json_strip_nulls on the array does exactly that, array elements kept)."""
+    sql = (
+        "SELECT _pgrst_s.total, _pgrst_s.page_total, pg_catalog.json_strip_nulls(_pgrst_s.body::json)::text AS body, "
+        "_pgrst_s.response_headers, _pgrst_s.response_status "
+        f"FROM ({plan.sql}) AS _pgrst_s"
+    )
+    return replace(plan, sql=sql)
 
 
 def page_clause(limit: int | None, offset: int, max_rows: int | None) -> str:

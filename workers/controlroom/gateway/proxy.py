@@ -111,8 +111,8 @@ async def main(config: GatewayConfig, binary: str) -> None:
             upstream_resp.status_code, upstream_resp.content, kept, upstream_resp.headers.get("content-type")
         )
 
-    def screen(_method: str, target: str, headers: dict[str, str]) -> Response | None:
-        return kong.screen(target, headers, config.api_keys)
+    def screen(method: str, target: str, headers: dict[str, str]) -> Response | None:
+        return kong.screen(target, headers, config.api_keys, method=method, cors_preflight=True)
 
     server = await serve(handle, config.host, config.port, config.limits, screen)
     stop = asyncio.Event()

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from controlroom.gateway.digits import ascii_int
 from controlroom.gateway.errors import ApiError, not_implemented, parse_error
+from controlroom.gateway.paging import parse_limit
 from controlroom.gateway.schema_cache import Column
 
 RESERVED = frozenset({"select", "columns", "on_conflict", "order", "limit", "offset", "and", "or"})
@@ -293,7 +294,7 @@ class Modifiers:
 
     select: str | None = None
     order: str | None = None
-    limit: int | None = None
+    limit: int | None = None  # as given (may be negative) until paging.effective has checked it
     offset: int = 0
 
 
@@ -307,7 +308,7 @@ def split_query(query: tuple[tuple[str, str], ...], modifiers: Modifiers) -> lis
         elif key == "order":
             modifiers.order = value
         elif key == "limit":
-            modifiers.limit = non_negative("limit", value)
+            modifiers.limit = parse_limit(value)  # PostgREST ignores a limit that is not an integer
         elif key == "offset":
             modifiers.offset = non_negative("offset", value)
         elif key in ("and", "or", "not.and", "not.or") or key.endswith((".and", ".or", ".order", ".limit", ".offset")):

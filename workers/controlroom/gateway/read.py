@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controlroom.gateway import fuzzy
+from controlroom.gateway import fuzzy, paging
 from controlroom.gateway.errors import ApiError, not_implemented
 from controlroom.gateway.plan import ROW_ARRAY, ROW_ONE, Plan, Shape, page_clause, statement
 from controlroom.gateway.query import (
@@ -28,7 +28,7 @@ class ReadRequest:
     query: tuple[tuple[str, str], ...]
     singular: bool
     count: bool
-    range: tuple[int, int | None] | None  # from a `Range: a-b` header
+    range: tuple[int, int | None] | None  # from a `Range: a-b` header (GET only; see paging)
 
 
 def table_not_found(cache: SchemaCache, schema: str, name: str) -> ApiError:
@@ -46,15 +46,12 @@ def plan(cache: SchemaCache, req: ReadRequest, max_rows: int | None) -> Plan:
     qualified = ident(relation.schema, relation.name)
     label = f"{relation.schema}.{relation.name}"
     mods = Modifiers()
-    if req.range is not None:
-        mods.offset = req.range[0]
-        if req.range[1] is not None:
-            mods.limit = max(0, req.range[1] - req.range[0] + 1)
     params = Params()
     conds = [
         filter_sql(parse_filter(key, value), relation.columns, label, params, qualified)
         for key, value in split_query(req.query, mods)
     ]
+    mods.limit, mods.offset = paging.effective(mods.limit, mods.offset, req.range)
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
     selected = select_sql(mods.select, relation.columns, label, qualified)
     ordering = f" ORDER BY {order_sql(mods.order, relation.columns, label, qualified)}" if mods.order else ""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from controlroom.gateway import paging
 from controlroom.gateway.errors import invalid_body, not_implemented, parse_error
 from controlroom.gateway.query import Filter, Modifiers, is_filter_value, parse_filter, split_query
 
@@ -27,6 +28,7 @@ class RpcRequest:
     content_type: str  # media type without parameters, lower-cased; "" when absent
     singular: bool
     count: bool
+    range: tuple[int, int | None] | None = None  # from a `Range: a-b` header (GET only; see paging)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ParsedCall:
 def parse(req: RpcRequest) -> ParsedCall:
     call = ParsedCall(json_post=req.method == "POST" and req.content_type in ("", "application/json"))
     _parse_query(req, call)
+    call.mods.limit, call.mods.offset = paging.effective(call.mods.limit, call.mods.offset, req.range)
     if req.method == "POST":
         _parse_body(req, call)
     else:

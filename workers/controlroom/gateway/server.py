@@ -8,7 +8,7 @@ import signal
 
 import asyncpg
 
-from controlroom.gateway import db, schema_cache
+from controlroom.gateway import db, realtime, schema_cache
 from controlroom.gateway.app import Gateway
 from controlroom.gateway.config import GatewayConfig
 from controlroom.gateway.http import serve
@@ -85,7 +85,13 @@ async def main(config: GatewayConfig) -> None:
     ready = asyncio.Event()
     watch_task = asyncio.create_task(watcher.run(ready))
     await ready.wait()
-    server = await serve(gateway.handle, config.host, config.port, config.limits, gateway.screen, gateway.refused)
+    hub = realtime.Hub(gateway.auth)
+    realtime_task = asyncio.create_task(
+        hub.listen(config.db_uri, lambda exc: log.event("realtime_listener_error", error=repr(exc)))
+    )
+    server = await serve(
+        gateway.handle, config.host, config.port, config.limits, gateway.screen, gateway.refused, hub.upgrade
+    )
     log.event("listening", host=config.host, port=config.port, schemas=list(config.schemas))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,8 +100,9 @@ async def main(config: GatewayConfig) -> None:
     await stop.wait()
     server.close()
     await server.wait_closed()
-    watch_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watch_task
+    for task in (watch_task, realtime_task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await pool.close()
     log.event("stopped")

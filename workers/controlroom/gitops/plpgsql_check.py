@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+from controlroom.gitops import allowlist as allowlist_file
 
 ALLOWLIST = Path("supabase") / "plpgsql-check-allowlist.toml"
 SCHEMAS = ["public", "private"]
@@ -98,14 +99,6 @@ class Finding:
         return text
 
 
-@dataclass(frozen=True)
-class Allowance:
-    function: str
-    message: str
-    count: int
-    reason: str
-
-
 @dataclass
 class PlpgsqlCheckReport:
     checked: int = 0
@@ -116,21 +109,6 @@ class PlpgsqlCheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def load_allowlist(path: Path) -> list[Allowance]:
-    """Reads `[[allow]]` entries; every one must name function, message, count and a non-empty reason."""
-    if not path.exists():
-        return []
-    entries: list[Allowance] = []
-    for number, raw in enumerate(tomllib.loads(path.read_text()).get("allow", []), 1):
-        function, message, count, reason = raw.get("function"), raw.get("message"), raw.get("count"), raw.get("reason")
-        if not (isinstance(function, str) and isinstance(message, str) and isinstance(count, int) and count > 0):
-            raise ValueError(f"{path}: entry {number} needs function, message and a positive count, got {raw!r}")
-        if not (isinstance(reason, str) and reason.strip()):
-            raise ValueError(f"{path}: entry {number} ({function}: {message}) needs a reason")
-        entries.append(Allowance(function, message, count, reason))
-    return entries
 
 
 def extension_schema(conn: psycopg.Connection) -> str:
@@ -167,26 +145,15 @@ def run_checks(conn: psycopg.Connection, schemas: list[str] | None = None) -> tu
 def check(conn: psycopg.Connection, allowlist: Path, schemas: list[str] | None = None) -> PlpgsqlCheckReport:
     report = PlpgsqlCheckReport()
     try:
-        allowances = load_allowlist(allowlist)
+        allowances = allowlist_file.load(allowlist, ("function", "message"))
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         report.problems.append(f"the allow-list cannot be read: {exc}")
         return report
     report.checked, report.findings = run_checks(conn, schemas)
-    counts = Counter((f.function, f.message) for f in report.findings)
-    allowed = {(a.function, a.message): a for a in allowances}
-    for allowance in allowances:
-        found = counts[(allowance.function, allowance.message)]
-        if found != allowance.count:
-            report.problems.append(
-                f"{ALLOWLIST}: {allowance.function} '{allowance.message}' allows {allowance.count} finding(s), "
-                f"plpgsql_check reports {found}; the allow-list must match exactly"
-            )
-    for finding in report.findings:
-        entry = allowed.get((finding.function, finding.message))
-        if entry is not None and counts[(finding.function, finding.message)] == entry.count:
-            report.allowed.append(finding)
-        else:
-            report.problems.append(finding.describe())
+    report.allowed, problems = allowlist_file.apply(
+        report.findings, allowances, lambda f: (f.function, f.message), source=str(ALLOWLIST), tool="plpgsql_check"
+    )
+    report.problems.extend(problems)
     return report
 
 

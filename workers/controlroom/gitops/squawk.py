@@ -19,9 +19,10 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from controlroom.gitops import allowlist as allowlist_file
 
 CONFIG = ".squawk.toml"
 ALLOWLIST = Path("supabase") / "squawk-allowlist.toml"
@@ -40,14 +41,6 @@ class Finding:
         # Some rules carry no help text in squawk's report; its page for the rule always explains the fix.
         hint = f"{self.help} " if self.help else ""
         return f"{self.file}:{self.line}: [{self.rule}] {self.message}\n    help: {hint}(https://squawkhq.com/docs/{self.rule})"
-
-
-@dataclass(frozen=True)
-class Allowance:
-    file: str
-    rule: str
-    count: int
-    reason: str
 
 
 @dataclass
@@ -69,22 +62,6 @@ def squawk_binary() -> str:
     if found:
         return found
     raise FileNotFoundError("squawk was not found; install the dev extra (squawk-cli is pinned in pyproject.toml)")
-
-
-def load_allowlist(path: Path) -> list[Allowance]:
-    """Reads `[[allow]]` entries; every one must name file, rule, count and a non-empty reason."""
-    if not path.exists():
-        return []
-    data = tomllib.loads(path.read_text())
-    entries: list[Allowance] = []
-    for number, raw in enumerate(data.get("allow", []), 1):
-        file, rule, count, reason = raw.get("file"), raw.get("rule"), raw.get("count"), raw.get("reason")
-        if not (isinstance(file, str) and isinstance(rule, str) and isinstance(count, int) and count > 0):
-            raise ValueError(f"{path}: entry {number} needs file, rule and a positive count, got {raw!r}")
-        if not (isinstance(reason, str) and reason.strip()):
-            raise ValueError(f"{path}: entry {number} ({file}, {rule}) needs a reason")
-        entries.append(Allowance(file, rule, count, reason))
-    return entries
 
 
 def run_squawk(root: Path, files: list[Path], config: Path) -> list[Finding]:
@@ -128,7 +105,7 @@ def check(root: Path, *, config: Path | None = None, allowlist: Path | None = No
         report.problems.append(f"{config} is missing: the gate needs the project's squawk configuration")
         return report
     try:
-        allowances = load_allowlist(allowlist)
+        allowances = allowlist_file.load(allowlist, ("file", "rule"))
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         report.problems.append(f"the allow-list cannot be read: {exc}")
         return report
@@ -148,24 +125,14 @@ def check(root: Path, *, config: Path | None = None, allowlist: Path | None = No
     except (OSError, RuntimeError) as exc:
         report.problems.append(str(exc))
         return report
-    counts = Counter((f.file, f.rule) for f in report.findings)
-    allowed = {(a.file, a.rule): a for a in allowances}
     names = {p.name for p in files}
-    for allowance in allowances:
-        key = (allowance.file, allowance.rule)
-        if allowance.file not in names:
-            report.problems.append(f"{ALLOWLIST}: {allowance.file} is not a migration; remove its entry")
-        elif counts[key] != allowance.count:
-            report.problems.append(
-                f"{ALLOWLIST}: {allowance.file} [{allowance.rule}] allows {allowance.count} finding(s), "
-                f"squawk reports {counts[key]}; the allow-list must match exactly"
-            )
-    for finding in report.findings:
-        entry = allowed.get((finding.file, finding.rule))
-        if entry is not None and counts[(finding.file, finding.rule)] == entry.count:
-            report.allowed.append(finding)
-        else:
-            report.problems.append(finding.describe())
+    report.problems.extend(
+        f"{ALLOWLIST}: {a.key[0]} is not a migration; remove its entry" for a in allowances if a.key[0] not in names
+    )
+    report.allowed, problems = allowlist_file.apply(
+        report.findings, allowances, lambda f: (f.file, f.rule), source=str(ALLOWLIST), tool="squawk"
+    )
+    report.problems.extend(problems)
     return report
 
 

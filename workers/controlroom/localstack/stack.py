@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from controlroom import keys
 from controlroom.localstack.api import DataApi
 from controlroom.localstack.migrate import apply_bootstrap, push_migrations
+from controlroom.localstack.page import ControlRoomPage
 from controlroom.localstack.postgres import Cluster
-from controlroom.localstack.s3 import LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY, ObjectStore
+from controlroom.localstack.s3 import LOCAL_REGION, ObjectStore
 from controlroom.localstack.secrets import StackSecrets
 from controlroom.settings import StackSettings
+from controlroom.storage.policies import LOCAL_ROLE_ARN_TEMPLATE
 
 Progress = Callable[[str], None]
 
@@ -38,6 +40,7 @@ class LocalStack:
         self.cluster = Cluster(self.settings, self.secrets)
         self.s3 = ObjectStore(self.settings)
         self.api = DataApi(self.cluster)
+        self.page = ControlRoomPage(self.settings)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -66,10 +69,15 @@ class LocalStack:
             if self.api.available():
                 progress("starting the HTTP API")
                 self.api.start()
+            if self.page.available():
+                progress("starting the control room page")
+                self.page.start(self.api.url, keys.api_key("anon", self.secrets.jwt_secret, self.secrets.issued_at))
 
     def down(self, progress: Progress = _quiet) -> list[str]:
         stopped: list[str] = []
         with self._locked():
+            if self.page.stop():
+                stopped.append("page")
             if self.api.stop():
                 stopped.append("api")
             if self.s3.stop():
@@ -94,6 +102,7 @@ class LocalStack:
             ("postgres", self.cluster.healthy),
             ("api", self.api.healthy),
             ("s3", self.s3.healthy),
+            ("page", self.page.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
@@ -113,12 +122,29 @@ class LocalStack:
             "CONTROLROOM_PG_PORT": str(s.pg_port),
             "CONTROLROOM_API_PORT": str(s.api_port),
             "CONTROLROOM_S3_PORT": str(s.s3_port),
+            "CONTROLROOM_PAGE_URL": self.page.url,
         }
-        if not self.s3.external:
+        identities = self.s3.identities()
+        if identities is not None:
             env |= {
-                "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+                # The stack's admin identity, for operators' tools (artifacts verify, the reports, boto3).
+                "AWS_ACCESS_KEY_ID": identities.admin.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": identities.admin.secret_access_key,
                 "AWS_REGION": LOCAL_REGION,
+                # What an executor uses: an identity that may only assume the workspace roles, and the
+                # role per workspace; the phases get nothing but the role's session (README,
+                # "Tenant-scoped storage").
+                "CONTROLROOM_EXECUTOR_AWS_ACCESS_KEY_ID": identities.executor.access_key_id,
+                "CONTROLROOM_EXECUTOR_AWS_SECRET_ACCESS_KEY": identities.executor.secret_access_key,
+                "CONTROLROOM_EXECUTOR_PRINCIPAL_ARN": identities.executor.arn,
+                "CONTROLROOM_WORKSPACE_ROLE_ARN": LOCAL_ROLE_ARN_TEMPLATE,
+                "CONTROLROOM_STS_ENDPOINT_URL": self.s3.endpoint_url,
+                "CONTROLROOM_IAM_ENDPOINT_URL": self.s3.endpoint_url,
+                # Local conveniences: a workspace gets its role on its first run (with the admin
+                # identity above), and a missing role is reported as such (moto's STS, unlike AWS,
+                # vends credentials for roles that do not exist).
+                "CONTROLROOM_STORAGE_AUTO_PROVISION": "1",
+                "CONTROLROOM_STORAGE_VERIFY_ROLE": "1",
             }
         return env
 

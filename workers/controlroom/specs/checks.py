@@ -8,6 +8,7 @@ import difflib
 from pydantic import BaseModel, ValidationError
 
 from controlroom.lakehouse.models import QUALITY_ENTRYPOINT, SQL_ENTRYPOINT, QualityJob, SqlJob, SqlPhase
+from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, spec_findings
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec, PythonPhaseSpec
 from controlroom.specs.placeholders import (
@@ -24,7 +25,20 @@ TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {SQL_ENTRYPOINT: SqlJob, QUALITY
 
 
 def check_spec(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
-    return [*_typed_params(spec, file, lines), *_placeholders(spec, file, lines), *_data_flow(spec, file, lines)]
+    return [
+        *_typed_params(spec, file, lines),
+        *_placeholders(spec, file, lines),
+        *_confinement(spec, file, lines),
+        *_data_flow(spec, file, lines),
+    ]
+
+
+def _confinement(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
+    phases = [phase.model_dump(mode="json") for phase in spec.phases]
+    return [
+        Problem(file, format_loc(f.loc), f.message, line=lines.get(f.loc), code=URI_OUTSIDE_WORKSPACE)
+        for f in spec_findings(phases)
+    ]
 
 
 def _typed_params(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:

@@ -14,6 +14,7 @@ class Problem:
     message: str  # what is wrong and how to fix it
     line: int | None = None  # 1-based, when the YAML says where
     column: int | None = None
+    code: str | None = None  # a stable class for callers that branch on it (e.g. uri_outside_workspace)
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

@@ -70,6 +70,20 @@ def submit_runs(
     return [r["id"] for r in rows]
 
 
+def stale_leases(conn: psycopg.Connection[dict[str, Any]], world: World, count: int) -> Executor:
+    """`count` runs claimed an hour ago by one executor (tolerance 15 min): every lease is stale."""
+    submit_runs(conn, world, count)
+    executor = register_executor(conn, world)
+    with conn.transaction():
+        conn.execute(
+            "select set_config('role', 'controlroom_executor', true), set_config('request.jwt.claims', %s, true)",
+            [json.dumps(executor.claims)],
+        )
+        for _ in range(count // 100):
+            conn.execute("select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id])
+    return executor
+
+
 @pytest.fixture
 def make_world(database_url: str) -> Iterator[Any]:
     created: list[uuid.UUID] = []

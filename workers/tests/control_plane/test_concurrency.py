@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from .conftest import World, as_executor, connect, register_executor, submit_runs
+from .conftest import World, as_executor, connect, register_executor, stale_leases, submit_runs
 
 CLAIMERS = 32
 RUNS = 2000
@@ -338,17 +338,7 @@ def test_requeue_of_10000_stale_leases_in_one_call(database_url: str, make_world
     world = make_world()
     total = 10_000
     with connect(database_url) as conn:
-        submit_runs(conn, world, total)
-        executor = register_executor(conn, world)
-        with conn.transaction():
-            conn.execute(
-                "select set_config('role', 'controlroom_executor', true), set_config('request.jwt.claims', %s, true)",
-                [json.dumps(executor.claims)],
-            )
-            for _ in range(total // 100):
-                conn.execute(
-                    "select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id]
-                )
+        stale_leases(conn, world, total)
         started = time.perf_counter()
         summary = conn.execute("select public.requeue_stale_runs(null, %s) as s", [world.workspace_id]).fetchone()
         elapsed = time.perf_counter() - started

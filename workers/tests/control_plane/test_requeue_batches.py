@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-from .conftest import connect, register_executor, submit_runs
+from .conftest import connect, stale_leases
 
 
 def test_the_cron_sweep_commits_one_bounded_batch_at_a_time(database_url: str, make_world: Any) -> None:
     world = make_world()
     total = 2_500
     with connect(database_url) as conn:
-        submit_runs(conn, world, total)
-        executor = register_executor(conn, world)
-        with conn.transaction():
-            conn.execute(
-                "select set_config('role', 'controlroom_executor', true), set_config('request.jwt.claims', %s, true)",
-                [json.dumps(executor.claims)],
-            )
-            for _ in range(total // 100):
-                conn.execute(
-                    "select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id]
-                )
+        stale_leases(conn, world, total)
         job = conn.execute("select command from cron.job where jobname = 'controlroom_requeue_stale_runs'").fetchone()
         assert job is not None
         # Exactly what pg_cron runs every minute (it sweeps every workspace, ours included). pg_cron's

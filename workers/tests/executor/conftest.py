@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 
-from controlroom.artifacts import ArtifactKey, ArtifactStore
+from controlroom.artifacts import ArtifactKey, ArtifactStore, ObjectLock
 from controlroom.phases.context import PhaseContext
 from controlroom.phases.sinks import FileLogSink
 
@@ -53,8 +53,9 @@ def bucket() -> str:
 
 @pytest.fixture
 def store(s3: S3Client, bucket: str) -> ArtifactStore:
-    # The smallest part size S3 allows, so multipart uploads are exercised with ~11 MiB of data.
-    return ArtifactStore(s3, bucket, part_size=5 * MiB)
+    # The smallest part size S3 allows, so multipart uploads are exercised with ~11 MiB of data; the
+    # retention the worker uses by default (the local bucket has Object Lock enabled).
+    return ArtifactStore(s3, bucket, part_size=5 * MiB, lock=ObjectLock("COMPLIANCE", 1))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from controlroom.artifacts import (
@@ -205,3 +206,47 @@ def test_log_sink_publishes_a_phase_log_as_an_artifact(
     assert record.sha256 == hashlib.sha256(b"".join(lines)).hexdigest()
     assert _object_bytes(s3, bucket, record.key) == b"".join(lines)
     assert store.verify(record).ok
+
+
+def test_a_plain_put_over_an_artifact_key_cannot_replace_the_recorded_version(
+    store: ArtifactStore, key: ArtifactKey, s3: S3Client, bucket: str
+) -> None:
+    """What the store itself enforces (versioning + Object Lock), not only our conditional put."""
+    record = store.put(key, io.BytesIO(b"the numbers are right"))
+    assert record.version_id
+    assert record.etag
+
+    # A writer with plain credentials (no If-None-Match) is not refused: S3 adds a version...
+    tampered = s3.put_object(Bucket=bucket, Key=key.object_key, Body=b"the numbers are WRONG")
+    assert tampered["VersionId"] != record.version_id
+    # ...the recorded version keeps its bytes...
+    kept = s3.get_object(Bucket=bucket, Key=key.object_key, VersionId=record.version_id)
+    assert kept["Body"].read() == b"the numbers are right"
+    # ...and cannot be deleted or rewritten during its retention, not even by the stack's admin.
+    for extra in ({}, {"BypassGovernanceRetention": True}):
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=bucket, Key=key.object_key, VersionId=record.version_id, **extra)  # type: ignore[arg-type]
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+    # verify reads the recorded version (intact), and reports what the uri serves now.
+    result = store.verify(record)
+    assert (result.status, result.superseded, result.recorded_intact) == ("mismatch", True, True)
+    assert result.actual_sha256 == hashlib.sha256(b"the numbers are WRONG").hexdigest()
+    assert result.version_id == tampered["VersionId"]
+
+    # A delete marker hides the key, not the version.
+    s3.delete_object(Bucket=bucket, Key=key.object_key)
+    result = store.verify(record)
+    assert (result.status, result.superseded, result.recorded_intact) == ("missing", True, True)
+    assert s3.get_object(Bucket=bucket, Key=key.object_key, VersionId=record.version_id)["Body"].read() == (
+        b"the numbers are right"
+    )
+
+
+def test_an_untouched_versioned_artifact_verifies_as_the_recorded_version(
+    store: ArtifactStore, key: ArtifactKey
+) -> None:
+    record = store.put(key, io.BytesIO(b"fine"))
+    result = store.verify(record)
+    assert (result.status, result.superseded, result.recorded_intact) == ("ok", False, True)
+    assert result.version_id == record.version_id

@@ -36,10 +36,10 @@ phases:
   - name: publish
     kind: sql
     inputs:
-      - {name: events, uri: "s3://lake/${run.workspace}/events", format: delta}
+      - {name: events, uri: "s3://${run.bucket}/${run.workspace}/events", format: delta}
     query: select count(*) as n from events where day = $day
     query_params: {day: "${params.day}"}
-    output: {uri: "s3://lake/${run.workspace}/counts", format: delta}
+    output: {uri: "s3://${run.bucket}/${run.workspace}/counts", format: delta}
 """
 
 

@@ -19,11 +19,11 @@ phases:
     name: transform
     entrypoint: mypkg.jobs:transform
     kind: python
-  - output: {format: delta, uri: "s3://lake/${run.workspace}/counts"}
+  - output: {format: delta, uri: "s3://${run.bucket}/${run.workspace}/counts"}
     query_params: {day: "${params.day}"}
     query: select count(*) as n from events where day = $day
     inputs:
-      - {format: delta, uri: "s3://lake/${run.workspace}/events", name: events}
+      - {format: delta, uri: "s3://${run.bucket}/${run.workspace}/events", name: events}
     kind: sql
     name: publish
 params:

@@ -159,9 +159,9 @@ def test_the_committed_specs_load(path: object) -> None:
             id="relative-uri",
         ),
         pytest.param(
-            'output: {uri: "s3://lake/${run.workspace}/counts", format: delta}',
-            'output: {uri: "s3://lake/${run.workspace}/counts", format: delta}\n    engine: {memory_limit_bytes: '
-            "4294967296}",
+            'output: {uri: "s3://${run.bucket}/${run.workspace}/counts", format: delta}',
+            'output: {uri: "s3://${run.bucket}/${run.workspace}/counts", format: delta}\n'
+            "    engine: {memory_limit_bytes: 4294967296}",
             "specs/x.yaml: phases[2]: engine.memory_limit_bytes (4294967296) must be below caps.memory_bytes "
             "(2147483648), or the executor kills the phase before DuckDB can report; lower it or raise "
             "caps.memory_bytes (line 19)",
@@ -205,11 +205,11 @@ def test_a_typo_in_the_params_of_a_lakehouse_entrypoint_fails_the_gate() -> None
 def test_a_phase_that_reads_what_a_later_phase_writes_is_refused() -> None:
     text = variant(
         "caps: {memory_bytes: 1000000}",
-        'caps: {memory_bytes: 1000000}\n    inputs: [{name: c, uri: "s3://lake/${run.workspace}/counts"}]',
+        'caps: {memory_bytes: 1000000}\n    inputs: [{name: c, uri: "s3://${run.bucket}/${run.workspace}/counts"}]',
     )
     assert problems(text) == [
-        "specs/x.yaml: phases[1].inputs[0].uri: reads s3://lake/${run.workspace}/counts, which phases[2] (publish) "
-        "writes later; move 'transform' after it (line 19)",
+        "specs/x.yaml: phases[1].inputs[0].uri: reads s3://${run.bucket}/${run.workspace}/counts, which phases[2] "
+        "(publish) writes later; move 'transform' after it (line 19)",
     ]
 
 

@@ -30,6 +30,7 @@ PORTS = {
     "CONTROLROOM_PG_PORT": str(_BASE + 22),
     "CONTROLROOM_API_PORT": str(_BASE + 21),
     "CONTROLROOM_S3_PORT": str(_BASE + 29),
+    "CONTROLROOM_PAGE_PORT": str(_BASE + 23),
 }
 
 
@@ -130,6 +131,7 @@ def test_busy_port_gives_a_clear_error(tmp_path: Path) -> None:
             CONTROLROOM_PG_PORT=str(port),
             CONTROLROOM_S3_PORT=str(_BASE + 39),
             CONTROLROOM_API_PORT=str(_BASE + 31),
+            CONTROLROOM_PAGE_PORT=str(_BASE + 33),
         )
         try:
             result = controlroom(["up"], env)
@@ -162,6 +164,7 @@ def test_failed_migration_gives_a_clear_error(tmp_path: Path) -> None:
         CONTROLROOM_PG_PORT=str(_BASE + 12),
         CONTROLROOM_S3_PORT=str(_BASE + 19),
         CONTROLROOM_API_PORT=str(_BASE + 11),
+        CONTROLROOM_PAGE_PORT=str(_BASE + 13),
         PATH=f"{cli_dir}:{os.environ['PATH']}",
     )
     try:

@@ -1,0 +1,3 @@
+from controlroom.page.server import main
+
+main()
