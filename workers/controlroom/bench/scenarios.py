@@ -412,8 +412,9 @@ def _service_plane(stack: StackEnv) -> Any:
     from controlroom import keys
     from controlroom.client.control_plane import ControlPlane
 
+    # The anon key identifies the project; the bearer token (role service_role) is the caller.
     token = keys.api_key("service_role", stack.jwt_secret, int(time.time()))
-    return ControlPlane.connect(stack.supabase_url, token)
+    return ControlPlane.connect(stack.supabase_url, stack.anon_key, access_token=token)
 
 
 def submitting(cfg: Config, res: Results) -> None:
