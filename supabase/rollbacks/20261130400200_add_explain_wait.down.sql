@@ -1,4 +1,4 @@
--- Rollback of 20261130100200_add_explain_wait: the function is dropped.
+-- Rollback of 20261130400200_add_explain_wait: the function is dropped.
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';

@@ -1,4 +1,4 @@
--- Rollback of 20261130100600_score_many_runs_from_one_context: the per-run scoring functions and
+-- Rollback of 20261130400600_score_many_runs_from_one_context: the per-run scoring functions and
 -- the previous bodies come back; the score context and the factor functions are dropped.
 
 set lock_timeout = '5s';

@@ -1,4 +1,4 @@
--- Rollback of 20261130100000_index_runs_for_orchestration_caps: the three cap indexes are dropped.
+-- Rollback of 20261130400000_index_runs_for_orchestration_caps: the three cap indexes are dropped.
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';

@@ -1,4 +1,4 @@
--- Rollback of 20261130100500_validate_params_and_submit_in_batches: submit_run gets its previous
+-- Rollback of 20261130400500_validate_params_and_submit_in_batches: submit_run gets its previous
 -- body back; submit_runs and the submit helpers are dropped.
 
 set lock_timeout = '5s';

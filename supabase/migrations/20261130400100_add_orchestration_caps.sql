@@ -4,7 +4,7 @@
 -- workspace, pool or pipeline concurrency cap or the daily budget (capped workspaces serialise on
 -- their limits row); submit_run refuses a priority above the workspace's maximum and a run past
 -- max_queued_runs (PT429); publish_spec refuses a spec that asks for more than the limits allow.
--- The indexes the caps count with are built by 20261130100000.
+-- The indexes the caps count with are built by 20261130400000.
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';

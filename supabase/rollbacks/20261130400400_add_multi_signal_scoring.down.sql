@@ -1,4 +1,4 @@
--- Rollback of 20261130100400_add_multi_signal_scoring: the tick is unscheduled, submit_run and
+-- Rollback of 20261130400400_add_multi_signal_scoring: the tick is unscheduled, submit_run and
 -- transition_runs get their previous bodies back, the scoring functions and tables are dropped and
 -- runs.score is priority again for new runs.
 

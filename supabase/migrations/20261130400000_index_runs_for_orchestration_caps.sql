@@ -1,4 +1,4 @@
--- Why: the orchestration caps (20261130100100) count, per workspace, the runs claimed or running,
+-- Why: the orchestration caps (20261130400100) count, per workspace, the runs claimed or running,
 -- the runs queued, and the attempts live or finished today. Without these indexes each claim of a
 -- capped workspace would read all of the workspace's runs and attempts. The builds take a SHARE
 -- lock (writes wait for them; reads and claims' reads do not): this file holds nothing else, so an

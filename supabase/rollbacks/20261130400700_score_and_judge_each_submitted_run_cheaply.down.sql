@@ -1,4 +1,4 @@
--- Rollback of 20261130100700_score_and_judge_each_submitted_run_cheaply: the previous bodies.
+-- Rollback of 20261130400700_score_and_judge_each_submitted_run_cheaply: the previous bodies.
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';

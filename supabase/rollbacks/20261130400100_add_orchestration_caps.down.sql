@@ -1,4 +1,4 @@
--- Rollback of 20261130100100_add_orchestration_caps: claim_runs, submit_run and publish_spec get
+-- Rollback of 20261130400100_add_orchestration_caps: claim_runs, submit_run and publish_spec get
 -- their previous bodies back; the limits RPCs, helpers and tables are dropped.
 
 set lock_timeout = '5s';

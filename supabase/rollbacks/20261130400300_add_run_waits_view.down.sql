@@ -1,4 +1,4 @@
--- Rollback of 20261130100300_add_run_waits_view: the view is dropped.
+-- Rollback of 20261130400300_add_run_waits_view: the view is dropped.
 
 set lock_timeout = '5s';
 set statement_timeout = '60s';
