@@ -16,15 +16,13 @@ from pathlib import Path
 import httpx
 
 from controlroom import keys
-from controlroom.localstack.errors import StackError
 from controlroom.localstack.postgres import Cluster
 from controlroom.localstack.procs import (
     pid_alive,
     read_pid,
     require_free_port,
-    start_detached,
+    start_service,
     stop_pidfile,
-    wait_for_port,
 )
 from controlroom.settings import StackSettings
 
@@ -81,14 +79,17 @@ class DataApi:
         require_free_port(self.settings.host, self.settings.api_port, "the HTTP API", "CONTROLROOM_API_PORT")
         self.pidfile.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.environment()}
-        start_detached([sys.executable, "-m", GATEWAY_MODULE], pidfile=self.pidfile, logfile=self.log_file, env=env)
-        if not wait_for_port(self.settings.host, self.settings.api_port, 30):
-            stop_pidfile(self.pidfile)
-            raise StackError(
-                f"The HTTP API did not start listening on {self.url} within 30 s.",
-                "Read its log for the cause; a wrong database password is fixed by `controlroom reset`.",
-                log=str(self.log_file),
-            )
+        start_service(
+            [sys.executable, "-m", GATEWAY_MODULE],
+            pidfile=self.pidfile,
+            logfile=self.log_file,
+            env=env,
+            host=self.settings.host,
+            port=self.settings.api_port,
+            what="The HTTP API",
+            url=self.url,
+            hint="Read its log for the cause; a wrong database password is fixed by `controlroom reset`.",
+        )
 
     def stop(self) -> bool:
         return stop_pidfile(self.pidfile)

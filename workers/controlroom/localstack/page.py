@@ -9,14 +9,12 @@ from pathlib import Path
 
 import httpx
 
-from controlroom.localstack.errors import StackError
 from controlroom.localstack.procs import (
     pid_alive,
     read_pid,
     require_free_port,
-    start_detached,
+    start_service,
     stop_pidfile,
-    wait_for_port,
 )
 from controlroom.settings import StackSettings, project_root
 
@@ -58,14 +56,17 @@ class ControlRoomPage:
             "SUPABASE_URL": api_url,
             "SUPABASE_ANON_KEY": anon_key,
         }
-        start_detached([sys.executable, "-m", PAGE_MODULE], pidfile=self.pidfile, logfile=self.log_file, env=env)
-        if not wait_for_port(self.settings.host, self.settings.page_port, 30):
-            stop_pidfile(self.pidfile)
-            raise StackError(
-                f"The control room page did not start listening on {self.url} within 30 s.",
-                "Read its log for the cause.",
-                log=str(self.log_file),
-            )
+        start_service(
+            [sys.executable, "-m", PAGE_MODULE],
+            pidfile=self.pidfile,
+            logfile=self.log_file,
+            env=env,
+            host=self.settings.host,
+            port=self.settings.page_port,
+            what="The control room page",
+            url=self.url,
+            hint="Read its log for the cause.",
+        )
 
     def stop(self) -> bool:
         return stop_pidfile(self.pidfile)

@@ -83,6 +83,27 @@ def start_detached(argv: Sequence[str], *, pidfile: Path, logfile: Path, env: di
     return proc.pid
 
 
+def start_service(
+    argv: Sequence[str],
+    *,
+    pidfile: Path,
+    logfile: Path,
+    env: dict[str, str],
+    host: str,
+    port: int,
+    what: str,
+    url: str,
+    hint: str,
+    timeout: float = 30,
+) -> None:
+    """Starts a detached service and waits until it listens; one that does not is stopped again and
+    reported with its log."""
+    start_detached(argv, pidfile=pidfile, logfile=logfile, env=env)
+    if not wait_for_port(host, port, timeout):
+        stop_pidfile(pidfile)
+        raise StackError(f"{what} did not start listening on {url} within {timeout:g} s.", hint, log=str(logfile))
+
+
 def stop_pidfile(pidfile: Path, *, grace: float = 5.0) -> bool:
     """SIGTERM the process group, then SIGKILL after the grace period. Returns True if one ran."""
     pid = read_pid(pidfile)
