@@ -23,6 +23,9 @@ create table public.executors (
 );
 
 create index executors_workspace_id_idx on public.executors (workspace_id);
+-- Waking a pool reads its active executors seen recently (0325), on every submit.
+create index executors_pool_last_seen_at_idx on public.executors (pool, last_seen_at)
+where status = 'active';
 
 comment on table public.executors is
 'Registered executor processes. Shared executors (workspace_id null) serve every workspace of their pool.';

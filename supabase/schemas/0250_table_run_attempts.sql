@@ -54,6 +54,9 @@ where finished_at is null;
 create index run_attempts_live_lease_expires_at_idx on public.run_attempts (lease_expires_at)
 where finished_at is null;
 create index run_attempts_executor_id_idx on public.run_attempts (executor_id);
+-- An executor's live leases (waking the least busy executors of a pool, 0325).
+create index run_attempts_live_executor_id_idx on public.run_attempts (executor_id)
+where finished_at is null;
 create index run_attempts_workspace_id_idx on public.run_attempts (workspace_id);
 -- The daily budget reads the attempts of a workspace that are live or finished today (0515).
 create index run_attempts_workspace_id_finished_at_idx on public.run_attempts (workspace_id, finished_at);

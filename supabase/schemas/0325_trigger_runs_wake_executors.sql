@@ -34,21 +34,23 @@ begin
     -- claim at the fallback interval, busy ones heartbeat), those holding the fewest live leases
     -- first, ties broken at random so consecutive wake-ups spread over the pool. At most one
     -- executor per new run, and never more than a claim can take (100).
+    -- Every submit pays for this: it reads only the pool's recently seen executors
+    -- (executors_pool_last_seen_at_idx) and counts each one's live leases through
+    -- run_attempts_live_executor_id_idx, never the whole registry or every live attempt.
     select pg_catalog.array_agg(c.id) into v_executors
     from (
         select x.id
         from public.executors as x
-        left join (
-            select a.executor_id, pg_catalog.count(*) as leases
+        cross join lateral (
+            select pg_catalog.count(*) as leases
             from public.run_attempts as a
-            where a.finished_at is null
-              and a.status = any(private.live_attempt_statuses())
-            group by a.executor_id
-        ) as l on l.executor_id = x.id
+            where a.executor_id = x.id
+              and a.finished_at is null
+        ) as l
         where x.pool = wake_executors.pool
           and x.status = 'active'
           and x.last_seen_at > pg_catalog.now() - interval '1 minute'
-        order by coalesce(l.leases, 0), pg_catalog.random()
+        order by l.leases, pg_catalog.random()
         limit least(wake_executors.runs, 100)
     ) as c;
     if v_executors is null then
