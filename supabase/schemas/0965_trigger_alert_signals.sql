@@ -21,7 +21,7 @@ begin
     with t as (
         select n.run_id, n.workspace_id, n.attempt_no, n.to_status, n.actor, n.reason, n.at,
             r.pool, s.name as spec_name, s.max_attempts,
-            coalesce(s.body #> '{alerts,labels}', '{}'::jsonb) as labels
+            private.spec_alert_labels(s.body) as labels
         from new_transitions as n
         inner join public.runs as r on r.id = n.run_id
         inner join public.pipeline_specs as s on s.id = r.spec_id
@@ -103,7 +103,7 @@ begin
             when 'lease.rejected' then 'lease_rejected:run:' || e.run_id::text
             else 'artifact_verification_failed:artifact:' || coalesce(e.payload ->> 'artifact_id', e.run_id::text)
         end,
-        coalesce(s.body #> '{alerts,labels}', '{}'::jsonb),
+        private.spec_alert_labels(s.body),
         e.payload || pg_catalog.jsonb_build_object('message', e.message, 'event_id', e.id, 'phase', e.phase),
         e.ts
     from new_events as e
