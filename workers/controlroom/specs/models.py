@@ -12,17 +12,7 @@ from typing import Annotated, Literal, Self
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as SchemaValueError
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator, model_validator
 
 from controlroom.lakehouse.models import SqlPhase, check_uri
 from controlroom.phases.models import PythonPhase, ShellPhase
@@ -124,25 +114,6 @@ class RunCaps(_Model):
     )
 
 
-class AlertSettings(_Model):
-    """What the alert signals of this pipeline use (docs/alerting.md, "How signals become alerts")."""
-
-    duration_warning_seconds: int | None = Field(
-        default=None, gt=0, description="A run still active this long after its first claim raises run_too_long."
-    )
-    queued_warning_seconds: int | None = Field(
-        default=None,
-        gt=0,
-        description="A due run queued this long raises run_stuck_queued (or cap_exceeded when a cap holds it).",
-    )
-    criticality: Literal["low", "medium", "high", "critical"] | None = Field(
-        default=None, description="Weight of its alerts in the alert score (medium when unset)."
-    )
-    labels: dict[LabelKey, str] = Field(
-        default_factory=dict, description="Labels of its signals, for routes, silences and inhibit rules to match."
-    )
-
-
 class PipelineSpec(_Model):
     name: Slug = Field(description="Stable identity of the pipeline across versions.")
     version: int = Field(ge=1, description="Positive integer; publish a changed body under a new version.")
@@ -160,15 +131,6 @@ class PipelineSpec(_Model):
     heartbeat_tolerance_seconds: int = Field(
         default=900, ge=30, description="A lease whose last heartbeat is older than this is lost and requeued."
     )
-    alerts: AlertSettings | None = Field(default=None, description="Alert settings (optional).")
-
-    @model_serializer(mode="wrap")
-    def _omit_unset_alerts(self, handler: SerializerFunctionWrapHandler) -> dict[str, JsonValue]:
-        # A spec without alert settings keeps the body, and so the spec hash, it had before they existed.
-        body: dict[str, JsonValue] = handler(self)
-        if body.get("alerts", 0) is None:
-            del body["alerts"]
-        return body
 
     @field_validator("params")
     @classmethod
