@@ -10,6 +10,10 @@ create function private.run_transitions_raise_signals()
 returns trigger
 language plpgsql
 set search_path = ''
+-- Fired inside private.runs_after_update, which turns nested loops off for its own joins (0300);
+-- a SET clause lasts for nested calls, and without nested loops every lookup below (runs, specs,
+-- alerts by key) became a scan of its whole table: seconds per completion on a large runs table.
+set enable_nestloop = on
 as $$
 begin
     if not exists (select from new_transitions as n where n.to_status in ('failed', 'timed_out', 'succeeded')) then
@@ -86,6 +90,8 @@ create function private.run_events_raise_signals()
 returns trigger
 language plpgsql
 set search_path = ''
+-- Index lookups whatever the firing statement set (see run_transitions_raise_signals).
+set enable_nestloop = on
 as $$
 begin
     if not exists (
