@@ -165,6 +165,10 @@ stable
 set search_path = ''
 as $$
 begin
+    -- Most routing documents have no inhibit rules: no scan of the unresolved alerts then.
+    if pg_catalog.jsonb_array_length(coalesce(inhibiting_alert.body -> 'inhibit_rules', '[]'::jsonb)) = 0 then
+        return null;
+    end if;
     return (
             -- Alertmanager's inhibition: an unresolved alert matching a rule's source_match mutes alerts
             -- matching its target_match when the labels listed in equal have the same value in both. An

@@ -153,13 +153,6 @@ begin
                 'last_signal_at', (alert_payload.alert).last_signal_at,
                 'signal_count', (alert_payload.alert).signal_count,
                 'runs_affected', (alert_payload.alert).runs_affected,
-                'group_open_alerts', (
-                    select pg_catalog.count(*)
-                    from public.alerts as g
-                    where g.workspace_id = (alert_payload.alert).workspace_id
-                      and g.group_key = (alert_payload.alert).group_key
-                      and g.status <> 'resolved'
-                ),
                 'sent_for', alert_payload.as_of
             )
     );
@@ -167,7 +160,7 @@ end
 $$;
 
 comment on function private.alert_payload(public.alerts, text, integer, timestamptz) is
-'The body of a notification: the alert (id, route, group key, fingerprint, type, severity, score, subject, labels, counts), the change notified, the tier, a one-line summary and the number of unresolved alerts in its group.';
+'The body of a notification: the alert (id, route, group key, fingerprint, type, severity, score, subject, labels, counts), the change notified, the tier, and a one-line summary.';
 
 create function private.enqueue_alert_deliveries(alert public.alerts, tiers integer [], change text, as_of timestamptz)
 returns integer
