@@ -546,7 +546,7 @@ ESCALATION_ROUTES = {
 OPEN_ALERTS_SQL = """
 insert into public.alert_signals (workspace_id, spec_name, pool, signal_type, severity, fingerprint, raised_at)
 select %(ws)s, 'noop', %(pool)s, 'run_failed', 'critical', 'run_failed:bench:' || g, now()
-from generate_series(%(first)s, %(last)s) as g
+from generate_series(%(first)s::integer, %(last)s::integer) as g
 """
 
 
