@@ -124,7 +124,11 @@ class Wakeups:
             except Exception as exc:  # any failure of the client: start over after a backoff
                 self._log("wakeups.lost", level="warning", error=repr(exc), retry_s=backoff)
             finally:
-                self._subscribed.clear()
+                if self._subscribed.is_set():
+                    self._subscribed.clear()
+                    # The loop may be waiting out a long fallback interval: it must poll at its
+                    # normal ceiling from now on, so it is woken to notice.
+                    self._wake()
                 with contextlib.suppress(Exception):
                     await client.close()
             if self._stop.wait(0):
