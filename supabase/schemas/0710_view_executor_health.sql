@@ -21,7 +21,7 @@ select
     -- beats missed). What it said about itself wins while it keeps talking: draining; stopped is final.
     case
         when x.status = 'stopped' then 'stopped'
-        when x.last_seen_at < pg_catalog.now() - pg_catalog.make_interval(secs => 3 * x.heartbeat_seconds) then 'lost'
+        when not private.executor_is_live(x.last_seen_at, x.heartbeat_seconds, pg_catalog.now()) then 'lost'
         when x.status = 'draining' then 'draining'
         when x.last_seen_at >= pg_catalog.now() - pg_catalog.make_interval(secs => 1.5 * x.heartbeat_seconds)
             then 'healthy'
