@@ -14,7 +14,6 @@ from rich.text import Text
 
 from controlroom.cli import answers, common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
-from controlroom.cli.oncall import executor_rows as _executors
 from controlroom.client.models import WaitReason
 
 run_app = typer.Typer(name="run", help="One run in detail.", no_args_is_help=True)
@@ -125,11 +124,7 @@ def show(
             "runs", columns="params,required_labels,not_before,status_reason", filters={"id": f"eq.{row.run_id}"}
         )
         slug = plane.select("workspaces", columns="slug", filters={"id": f"eq.{row.workspace_id}"})
-        wait = (
-            answers.wait_reason({**row.model_dump(), **detail[0]}, _executors(plane))
-            if (row.status == "queued" and detail)
-            else None
-        )
+        wait = waits[0].message if waits else None  # the control plane's most specific reason
     finally:
         plane.close()
     phases = answers.phases_from_events(events)

@@ -37,6 +37,7 @@ from controlroom.client.models import (
     RunTransition,
     ScoreFactor,
     SubmitReply,
+    UsageRow,
     WaitReason,
     Workspace,
 )
@@ -50,6 +51,7 @@ _board = TypeAdapter(list[RunBoardRow])
 _attempts = TypeAdapter(list[RunAttempt])
 _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
+_usage = TypeAdapter(list[UsageRow])
 _factors = TypeAdapter(list[ScoreFactor])
 _submits = TypeAdapter(list[SubmitReply])
 
@@ -331,6 +333,21 @@ class ControlPlane:
         """Why a queued run is not being claimed, most specific reason first."""
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
         return sorted(_waits.validate_python(data), key=lambda w: w.rank)
+
+    def workspace_usage(
+        self, since: datetime | None = None, until: datetime | None = None, workspace_id: UUID | str | None = None
+    ) -> list[UsageRow]:
+        """Run-seconds per workspace, budget day and pool (public.workspace_usage; RLS applies)."""
+        data = self._call(
+            "workspace_usage",
+            {
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "workspace_id": _id(workspace_id) if workspace_id else None,
+            },
+            idempotent=True,
+        )
+        return _usage.validate_python(data)
 
     def explain_score(self, run_id: UUID | str) -> list[ScoreFactor]:
         """Every factor of a run's score (raw, normalised, weight, contribution), then total and stored."""
