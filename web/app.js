@@ -2,7 +2,7 @@
 // It reads only through the Data API with the signed-in user's token, so it shows what RLS lets
 // that user see. Live updates: the current view is re-read every POLL_MS while the tab is visible
 // and patched in place (seam: the realtime endpoint can replace the timer).
-import { RUN_STATUSES, between, capText, duration, phasesFromEvents } from "./oncall.js";
+import { RUN_STATUSES, between, capText, duration, phasesFromEvents, searchPattern } from "./oncall.js";
 
 const POLL_MS = 5000;
 const PAGE_SIZE = 25;
@@ -175,17 +175,15 @@ async function boardView(_arg, fresh, current) {
   if (state.pool) query = query.eq("pool", state.pool);
   if (state.workspace) query = query.eq("workspace_id", state.workspace);
   if (RANGES[state.range]) query = query.gte("created_at", new Date(Date.now() - RANGES[state.range] * 1000).toISOString());
+  // The search is part of the query (run_board.search_text), so it finds runs on every page.
+  const needle = searchPattern(state.q);
+  if (needle) query = query.ilike("search_text", `*${needle}*`);
   const from = state.page * PAGE_SIZE;
   const { data, count } = await q(query.range(from, from + PAGE_SIZE - 1));
   if (!current()) return;
-  const needle = state.q.toLowerCase();
-  const rows = needle
-    ? data.filter((r) => [r.run_id, r.spec_name, r.status, r.pool, r.last_error_class, r.last_error_message, r.status_reason, slug(r.workspace_id)]
-      .some((v) => (v || "").toLowerCase().includes(needle)))
-    : data;
-  patchRows(view.querySelector("#board tbody"), BOARD_COLUMNS, rows, "no runs match these filters");
+  patchRows(view.querySelector("#board tbody"), BOARD_COLUMNS, data, "no runs match these filters");
   const last = Math.min(from + data.length, count);
-  view.querySelector("#pageinfo").textContent = count ? `runs ${from + 1}–${last} of ${count}${needle ? ` (${rows.length} match the search on this page)` : ""}` : "no runs";
+  view.querySelector("#pageinfo").textContent = count ? `runs ${from + 1}–${last} of ${count}${needle ? " matching the search" : ""}` : "no runs";
   view.querySelector("#prev").disabled = state.page === 0;
   view.querySelector("#next").disabled = last >= count;
 }

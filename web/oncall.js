@@ -4,6 +4,14 @@
 
 export const RUN_STATUSES = ["queued", "claimed", "running", "succeeded", "failed", "cancelled", "timed_out"];
 
+// The board search as an ILIKE fragment for run_board.search_text (lower-cased there): ILIKE's
+// wildcards and escape character match themselves; PostgREST's "*" wildcard cannot be escaped and
+// is dropped. Same rule as the CLI (controlroom.client.control_plane.search_pattern).
+export function searchPattern(text) {
+  const t = (text || "").trim().toLowerCase().replaceAll("*", "");
+  return t.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_");
+}
+
 // Phases of the latest attempt: phase.started/phase.finished payloads and the phase.log tails.
 export function phasesFromEvents(events) {
   let latest = null;

@@ -32,6 +32,9 @@ def runs(
     spec: str | None = typer.Option(None, help="Only runs of this spec (name)."),
     pool: str | None = typer.Option(None, help="Only runs of this pool."),
     since: str | None = typer.Option(None, help="Only runs submitted since: 30m, 6h, 2d, or an ISO time."),
+    search: str | None = typer.Option(
+        None, help="Only runs whose id, spec, status, pool, reason or last error contain this text."
+    ),
     limit: int = typer.Option(20, min=1, max=1000, help="How many runs per page, newest first."),
     page: int = typer.Option(1, min=1, help="Which page of `limit` runs."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -52,6 +55,7 @@ def runs(
             spec_name=spec,
             pool=pool,
             since=since_at,
+            search=search,
             limit=limit,
             offset=(page - 1) * limit,
         )

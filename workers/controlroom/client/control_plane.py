@@ -71,6 +71,14 @@ ATTEMPT_COLUMNS = (
 ARTIFACT_PAGE_SIZE = 1000
 
 
+def search_pattern(text: str) -> str:
+    """The board search as an ILIKE fragment: lower-cased (search_text is), ILIKE's own wildcards
+    and escape character escaped so they match themselves, and `*` (PostgREST's wildcard, which
+    cannot be escaped) dropped."""
+    text = text.strip().lower().replace("*", "")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _id(value: UUID | str) -> str:
     return str(value)
 
@@ -412,10 +420,12 @@ class ControlPlane:
         pool: str | None = None,
         since: datetime | None = None,
         executor_id: UUID | str | None = None,
+        search: str | None = None,
         offset: int = 0,
         oldest_first: bool = False,
     ) -> list[RunBoardRow]:
-        """Rows of the run board, newest first (or oldest first), filtered."""
+        """Rows of the run board, newest first (or oldest first), filtered; `search` matches the
+        board's search_text (id, spec, status, pool, reason, last error) server-side."""
         filters: dict[str, str] = {}
         if workspace_id is not None:
             filters["workspace_id"] = f"eq.{_id(workspace_id)}"
@@ -433,6 +443,8 @@ class ControlPlane:
             filters["created_at"] = f"gte.{since.isoformat()}"
         if executor_id is not None:
             filters["executor_id"] = f"eq.{_id(executor_id)}"
+        if search and search.strip():
+            filters["search_text"] = f"ilike.*{search_pattern(search)}*"
         rows = self.select(
             "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
         )

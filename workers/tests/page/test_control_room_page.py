@@ -64,6 +64,14 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
     expect(board.locator("tr")).to_have_count(3)  # RLS: this member sees only its workspace's runs
     page.screenshot(path=str(shots / "runs.png"))
 
+    # Search the board (server-side: run_board.search_text): the stuck run by its spec name.
+    page.keyboard.press("/")
+    page.keyboard.type("gpu-tr")
+    expect(board.locator("tr")).to_have_count(1)
+    expect(board).to_contain_text(stuck_id[:8])
+    page.locator("#search").fill("")
+    expect(board.locator("tr")).to_have_count(3)
+
     # Filter the board: failed runs only.
     page.get_by_label("failed", exact=True).check()
     expect(board.locator("tr")).to_have_count(1)
