@@ -19,7 +19,19 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "wakeup", "idle", "wakecost", "escalation")
+SCENARIOS = (
+    "latency",
+    "lifecycle",
+    "events",
+    "requeue",
+    "growth",
+    "submit",
+    "scores",
+    "wakeup",
+    "idle",
+    "wakecost",
+    "escalation",
+)
 
 
 def _ints(raw: str) -> list[int]:
