@@ -91,8 +91,9 @@ class LocalStack:
     def reset(self, progress: Progress = _quiet) -> None:
         self.down(progress)
         with self._locked():
-            progress("removing the database cluster")
+            progress("removing the database cluster and the local S3 data")
             self.cluster.destroy()
+            shutil.rmtree(self.s3.data_dir, ignore_errors=True)  # objects of runs that no longer exist
             shutil.rmtree(self.settings.state_dir / "run", ignore_errors=True)
         self.up(progress)
 
