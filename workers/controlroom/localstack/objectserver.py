@@ -113,7 +113,7 @@ class Save:
         if self.bucket is not None and self.key is not None:
             state.save_key(self.bucket, self.key)
         elif self.bucket is not None:
-            state.save_bucket_keys(self.bucket)
+            state.save_bucket_keys(self.bucket, changed_only=True)
         if self.meta:
             state.save_meta()
 
@@ -143,9 +143,9 @@ def what_to_save(environ: dict[str, Any]) -> Save | None:
         if "uploads" in query or "partNumber" in query or (method == "DELETE" and "uploadId" in query):
             return None  # an upload in progress is not an object yet (not kept, see s3state.py)
         return Save(bucket=bucket, key=key, meta="tagging" in query)  # tags live in the backend
-    if "delete" in query or (method == "DELETE" and not query):
-        return Save(bucket=bucket, meta=True)  # DeleteObjects, DeleteBucket
-    return Save(meta=True)  # the bucket and its settings
+    # The bucket and its settings; its keys too, where they changed (DeleteObjects, DeleteBucket,
+    # a browser-form POST upload): comparing each key's versions with its file costs no writes.
+    return Save(bucket=bucket, meta=True)
 
 
 def _refuse(start_response: StartResponse, status: str, message: str) -> list[bytes]:

@@ -199,6 +199,7 @@ def test_an_acknowledged_write_survives_kill_9(server: Server) -> None:
     written = {f"k/{i}": os.urandom(1000 + i) for i in range(20)}
     versions = {key: _put_once(s3, key, body)["VersionId"] for key, body in written.items()}
     s3.delete_object(Bucket=BUCKET, Key="k/0")  # a delete marker over a locked version
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "k/1"}, {"Key": "k/2"}]})  # bucket-level
 
     server.stop(signal.SIGKILL)  # no chance to save anything at exit
     server.start()
@@ -207,7 +208,10 @@ def test_an_acknowledged_write_survives_kill_9(server: Server) -> None:
     for key, body in written.items():
         got = s3.get_object(Bucket=BUCKET, Key=key, VersionId=versions[key])
         assert got["Body"].read() == body
-        _second_write_refused(s3, key) if key != "k/0" else None
-    with pytest.raises(ClientError) as gone:
-        s3.get_object(Bucket=BUCKET, Key="k/0")
-    assert gone.value.response["Error"]["Code"] == "NoSuchKey"
+    for key in written:
+        if key in ("k/0", "k/1", "k/2"):
+            with pytest.raises(ClientError) as gone:
+                s3.get_object(Bucket=BUCKET, Key=key)
+            assert gone.value.response["Error"]["Code"] == "NoSuchKey"
+        else:
+            _second_write_refused(s3, key)
