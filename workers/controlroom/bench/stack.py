@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -28,6 +28,8 @@ class StackEnv:
     supabase_url: str
     anon_key: str
     jwt_secret: str
+    # Everything `controlroom env` exported: what a real `controlroom worker` needs (S3, IAM, keys).
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 class BenchStack:
@@ -62,6 +64,7 @@ class BenchStack:
             supabase_url=exported["SUPABASE_URL"],
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
+            exports=exported,
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()
