@@ -45,5 +45,26 @@ left join public.runs as r on t.run_id = r.id;
 comment on view public.schedule_board is
 'One row per schedule with its spec version, next fire time, pause state and last tick (outcome, run and its status): `controlroom schedules` (RLS of the caller applies).';
 
+comment on column public.schedule_board.schedule_id is 'The schedule.';
+comment on column public.schedule_board.workspace_id is 'Owning workspace.';
+comment on column public.schedule_board.spec_name is 'Spec name.';
+comment on column public.schedule_board.spec_version is 'The current spec version, whose runs it submits.';
+comment on column public.schedule_board.name is 'Schedule name.';
+comment on column public.schedule_board.cron is 'Five-field cron expression.';
+comment on column public.schedule_board.timezone is 'Time zone the expression is read in.';
+comment on column public.schedule_board.catchup is 'none | latest | all.';
+comment on column public.schedule_board.max_catchup is 'Bound of catchup all.';
+comment on column public.schedule_board.paused is 'Whether ticks skip it.';
+comment on column public.schedule_board.paused_at is 'When the pause state last changed.';
+comment on column public.schedule_board.paused_by is 'Who changed it: user:<uuid>, service_role or spec.';
+comment on column public.schedule_board.next_fire_at is 'Next fire time (null: never again).';
+comment on column public.schedule_board.fired_through is 'Every fire time up to this has been handled.';
+comment on column public.schedule_board.last_fire_at is 'Fire time of the last tick.';
+comment on column public.schedule_board.last_outcome is 'submitted | duplicate | rejected.';
+comment on column public.schedule_board.last_code is 'SQLSTATE of a refused last tick.';
+comment on column public.schedule_board.last_message is 'Why the last tick was refused.';
+comment on column public.schedule_board.last_run_id is 'Run of the last tick.';
+comment on column public.schedule_board.last_run_status is 'Status of that run.';
+
 revoke all on table public.schedule_board from public, anon, authenticated, service_role, controlroom_executor;
 grant select on table public.schedule_board to authenticated, service_role;

@@ -18,17 +18,17 @@ select is(
 );
 select is(
     (select pg_catalog.array_agg(pg_catalog.to_char(t.fire_at at time zone 'UTC', 'HH24:MI') order by t.fire_at)
-     from public.schedule_ticks as t inner join public.schedules as s on s.id = t.schedule_id where s.name = 'none'),
+     from public.schedule_ticks as t inner join public.schedules as s on t.schedule_id = s.id where s.name = 'none'),
     array['05:00'], 'none: only the fire time of this minute'
 );
 select is(
     (select pg_catalog.array_agg(pg_catalog.to_char(t.fire_at at time zone 'UTC', 'HH24:MI') order by t.fire_at)
-     from public.schedule_ticks as t inner join public.schedules as s on s.id = t.schedule_id where s.name = 'latest'),
+     from public.schedule_ticks as t inner join public.schedules as s on t.schedule_id = s.id where s.name = 'latest'),
     array['05:00'], 'latest: one run, for the newest fire time'
 );
 select is(
     (select pg_catalog.array_agg(pg_catalog.to_char(t.fire_at at time zone 'UTC', 'HH24:MI') order by t.fire_at)
-     from public.schedule_ticks as t inner join public.schedules as s on s.id = t.schedule_id where s.name = 'all'),
+     from public.schedule_ticks as t inner join public.schedules as s on t.schedule_id = s.id where s.name = 'all'),
     array['03:00', '04:00', '05:00'], 'all: the newest max_catchup fire times, oldest first; 01:00 and 02:00 are skipped'
 );
 select is(

@@ -25,11 +25,11 @@ select is(
 select is((select count(*)::integer from public.schedule_board), 1, 'the board shows the one schedule');
 select tests.authenticate_as('outsider');
 select is(
-    (select count(*)::integer from public.schedules where workspace_id = tests.workspace_id()), 0,
+    (select count(*)::integer from public.schedules as s where s.workspace_id = tests.workspace_id()), 0,
     'an outsider sees none of the workspace''s schedules'
 );
 select is(
-    (select count(*)::integer from public.schedule_board where workspace_id = tests.workspace_id()), 0,
+    (select count(*)::integer from public.schedule_board as b where b.workspace_id = tests.workspace_id()), 0,
     'nor its board rows'
 );
 

@@ -38,7 +38,7 @@ select is(
     true, 'c starts paused as declared'
 );
 select is(
-    (select v.version from public.schedules as s inner join public.pipeline_specs as v on v.id = s.spec_id
+    (select v.version from public.schedules as s inner join public.pipeline_specs as v on s.spec_id = v.id
      where s.workspace_id = tests.workspace_id() and s.name = 'a'),
     '2', 'the schedules belong to v2'
 );

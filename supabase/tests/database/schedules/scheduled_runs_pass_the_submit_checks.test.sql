@@ -11,7 +11,7 @@ insert into public.workspace_limits (workspace_id, max_queued_runs, updated_by) 
 -- TEST: the run carries the schedule's params with the spec's defaults
 select is(private.fire_due_schedules('2026-06-01 01:00:10Z', 100) ->> 'submitted', '1', 'the 01:00 run is submitted');
 select is(
-    (select r.params from public.runs as r inner join public.schedule_ticks as t on t.run_id = r.id
+    (select r.params from public.runs as r inner join public.schedule_ticks as t on r.id = t.run_id
      where t.workspace_id = tests.workspace_id()),
     '{"region": "eu", "rows": 10}'::jsonb, 'params with defaults filled in, as submit_run stores them'
 );
