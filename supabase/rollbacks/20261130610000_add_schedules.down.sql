@@ -13,7 +13,7 @@ drop function public.resume_schedule(uuid, text, text, timestamptz);
 drop function public.pause_schedule(uuid, text, text, timestamptz);
 drop function private.set_schedule_paused(uuid, text, text, boolean, timestamptz);
 drop function private.find_schedule(uuid, text, text);
-drop function private.fire_due_schedules(timestamptz, integer);
+drop function private.fire_due_schedules(timestamptz, integer, uuid);
 drop function private.schedule_idempotency_key(uuid, timestamptz);
 drop trigger pipeline_specs_materialise_schedules on public.pipeline_specs;
 drop function private.materialise_schedules();

@@ -6,7 +6,7 @@
 -- schedule:<id>@<fire time>, so a tick that runs twice, overlaps another or replays after a restart
 -- never submits a fire time twice.
 
-create function private.fire_due_schedules(as_of timestamptz, max_schedules integer)
+create function private.fire_due_schedules(as_of timestamptz, max_schedules integer, workspace_id uuid default null)
 returns jsonb
 language plpgsql
 volatile
@@ -34,6 +34,8 @@ begin
         select s.*
         from public.schedules as s
         where not s.paused and s.next_fire_at <= v_as_of
+          -- Tests scope a tick to their own workspace; pg_cron ticks them all.
+          and (fire_due_schedules.workspace_id is null or s.workspace_id = fire_due_schedules.workspace_id)
         order by s.next_fire_at, s.id
         limit fire_due_schedules.max_schedules
         for update skip locked
@@ -109,8 +111,8 @@ begin
 end
 $$;
 
-comment on function private.fire_due_schedules(timestamptz, integer) is
-'The schedule tick: for at most max_schedules due, unpaused schedules (next_fire_at <= as_of, locked skip-locked), submits the fire times its catchup selects through private.submit_runs (idempotency key schedule:<id>@<fire time>), records one schedule_ticks row per fire time and moves the schedule past as_of. Answers {schedules, submitted, duplicates, rejected, skipped, more}.';
+comment on function private.fire_due_schedules(timestamptz, integer, uuid) is
+'The schedule tick: for at most max_schedules due, unpaused schedules (of one workspace when workspace_id is given) (next_fire_at <= as_of, locked skip-locked), submits the fire times its catchup selects through private.submit_runs (idempotency key schedule:<id>@<fire time>), records one schedule_ticks row per fire time and moves the schedule past as_of. Answers {schedules, submitted, duplicates, rejected, skipped, more}.';
 
 create function private.schedule_idempotency_key(schedule_id uuid, fire_at timestamptz)
 returns text

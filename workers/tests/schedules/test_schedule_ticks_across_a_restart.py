@@ -68,11 +68,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]
 def _restart_postgres(state: Path) -> None:
     """A crash (immediate stop, no checkpoint) and a start, as after a power cut."""
     marker = state / "postgres.location"
-    data = (Path(marker.read_text().strip()) if marker.exists() else state / "postgres") / "data"
-    argv = ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(data), "-m", "immediate", "-w", "-t", "60", "restart"]
+    home = Path(marker.read_text().strip()) if marker.exists() else state / "postgres"
+    # -l: the restarted server writes its log there, not to pg_ctl's stdout (which it would hold open).
+    argv = ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(home / "data"), "-l", str(home / "restart.log")]
+    argv += ["-m", "immediate", "-w", "-t", "60", "restart"]
     if os.geteuid() == 0:
         argv = ["runuser", "-u", OS_USER, "--", *argv]
-    done = subprocess.run(argv, cwd="/", capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        argv, cwd="/", stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr + done.stdout
 
 

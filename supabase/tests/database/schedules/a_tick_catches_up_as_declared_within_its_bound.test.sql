@@ -12,7 +12,7 @@ select tests.scheduled_spec(tests.workspace_id(), 'hourly', '[
 
 -- TEST: the tick submits what each catchup declares
 select is(
-    private.fire_due_schedules('2026-06-01 05:00:30Z', 100),
+    private.fire_due_schedules('2026-06-01 05:00:30Z', 100, tests.workspace_id()),
     '{"schedules": 3, "submitted": 5, "duplicates": 0, "rejected": 0, "skipped": 0, "more": false}'::jsonb,
     'one tick handles the three schedules: 1 + 1 + 3 runs'
 );
@@ -42,7 +42,7 @@ select is(
 
 -- TEST: a late tick under none runs nothing, under latest the fire time it missed
 select is(
-    private.fire_due_schedules('2026-06-01 06:03Z', 100),
+    private.fire_due_schedules('2026-06-01 06:03Z', 100, tests.workspace_id()),
     '{"schedules": 3, "submitted": 2, "duplicates": 0, "rejected": 0, "skipped": 1, "more": false}'::jsonb,
     'three minutes late: none skips 06:00, latest and all run it'
 );
@@ -53,7 +53,7 @@ select is(
 
 -- TEST: a tick handles at most max_schedules and says there is more
 select is(
-    private.fire_due_schedules('2026-06-01 07:00Z', 2) ->> 'more', 'true', 'a full batch says more'
+    private.fire_due_schedules('2026-06-01 07:00Z', 2, tests.workspace_id()) ->> 'more', 'true', 'a full batch says more'
 );
 
 select * from finish();

@@ -29,7 +29,7 @@ select is(
 select tests.reset_role();
 
 -- TEST: a paused schedule does not fire
-select is(private.fire_due_schedules('2026-06-01 12:05Z', 100) ->> 'schedules', '0', 'ticks skip it');
+select is(private.fire_due_schedules('2026-06-01 12:05Z', 100, tests.workspace_id()) ->> 'schedules', '0', 'ticks skip it');
 
 -- TEST: resume moves on from now without catching up the pause
 select tests.authenticate_as_service_role();
@@ -39,7 +39,7 @@ select is(
 );
 select tests.reset_role();
 select is(
-    private.fire_due_schedules('2026-06-01 12:11:05Z', 100) ->> 'submitted', '1', 'one run, for 12:11'
+    private.fire_due_schedules('2026-06-01 12:11:05Z', 100, tests.workspace_id()) ->> 'submitted', '1', 'one run, for 12:11'
 );
 select is(
     (select pg_catalog.count(*)::integer from public.schedule_ticks as t where t.workspace_id = tests.workspace_id()),

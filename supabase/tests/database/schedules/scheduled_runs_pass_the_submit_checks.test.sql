@@ -9,7 +9,7 @@ select tests.scheduled_spec(tests.workspace_id(), 'report', '[{"name": "hourly",
 insert into public.workspace_limits (workspace_id, max_queued_runs, updated_by) values (tests.workspace_id(), 1, 'service_role');
 
 -- TEST: the run carries the schedule's params with the spec's defaults
-select is(private.fire_due_schedules('2026-06-01 01:00:10Z', 100) ->> 'submitted', '1', 'the 01:00 run is submitted');
+select is(private.fire_due_schedules('2026-06-01 01:00:10Z', 100, tests.workspace_id()) ->> 'submitted', '1', 'the 01:00 run is submitted');
 select is(
     (select r.params from public.runs as r inner join public.schedule_ticks as t on r.id = t.run_id
      where t.workspace_id = tests.workspace_id()),
@@ -17,7 +17,7 @@ select is(
 );
 
 -- TEST: admission applies: the full queue refuses the next fire time, recorded on its tick
-select is(private.fire_due_schedules('2026-06-01 02:00:10Z', 100) ->> 'rejected', '1', 'the 02:00 run is refused');
+select is(private.fire_due_schedules('2026-06-01 02:00:10Z', 100, tests.workspace_id()) ->> 'rejected', '1', 'the 02:00 run is refused');
 select is(
     (select t.code || ' ' || t.message from public.schedule_ticks as t
      where t.workspace_id = tests.workspace_id() and t.fire_at = '2026-06-01 02:00Z'),
