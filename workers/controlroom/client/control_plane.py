@@ -205,13 +205,23 @@ class ControlPlane:
         return _completions.validate_python(data or [])
 
     def fail_run(
-        self, lease: UUID | str, *, retryable: bool, error_class: str, message: str | None = None
+        self,
+        lease: UUID | str,
+        *,
+        retryable: bool,
+        error_class: str,
+        message: str | None = None,
+        failure_kind: str | None = None,
+        phase: str | None = None,
     ) -> LeaseReply:
-        data = self._call(
-            "fail_run",
-            {"lease": _id(lease), "retryable": retryable, "error_class": error_class, "message": message},
-            idempotent=True,
-        )
+        """Reports a failed attempt. With `failure_kind` (deterministic | transient) the control plane
+        decides whether to retry, by the kind and the failed `phase`'s retry_on; without it, by `retryable`."""
+        args: dict[str, Any] = {"lease": _id(lease), "retryable": retryable, "error_class": error_class}
+        args["message"] = message
+        if failure_kind is not None:
+            args["failure_kind"] = failure_kind
+            args["phase"] = phase
+        data = self._call("fail_run", args, idempotent=True)
         return LeaseReply.model_validate(data)
 
     def confirm_cancel(self, lease: UUID | str, message: str | None = None) -> LeaseReply:

@@ -29,6 +29,7 @@ from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
 from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
+from controlroom.phases.failure_kinds import FailureKind, failure_kind
 from controlroom.phases.identity import PhaseIdentity
 from controlroom.phases.models import PhaseResult
 from controlroom.phases.runner import run_phase
@@ -82,11 +83,15 @@ class RunExecution:
         except SpecError as exc:
             confined = any(p.code == URI_OUTSIDE_WORKSPACE for p in exc.problems)
             # Deterministic: a retry would be refused the same way.
-            return self._fail(False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc))
+            return self._fail(
+                False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc), kind="deterministic"
+            )
         try:
             self._scope_storage()
         except CredentialsError as exc:
-            return self._fail(exc.retryable, exc.error_class, str(exc))
+            return self._fail(
+                exc.retryable, exc.error_class, str(exc), kind="transient" if exc.retryable else "deterministic"
+            )
         if not run.started:
             try:
                 self.plane.start_run(run.lease)
@@ -251,6 +256,7 @@ class RunExecution:
         if run.cancel_requested.is_set():
             return self._report("cancelled", lambda: self.plane.confirm_cancel(run.lease, "phase stopped on cancel"))
         if self.shutting_down.is_set() and (result is None or result.status == "cancelled"):
+            # Not the phase's failure: retried whatever its retry_on says (no kind: retryable decides).
             return self._fail(True, "ExecutorShutdown", "the executor shut down before the run finished; retrying")
         assert result is not None
         if result.status == "cap_exceeded" and result.breach is not None:
@@ -270,19 +276,40 @@ class RunExecution:
                 f"phase {result.phase}: {b.cap} cap exceeded "
                 f"(limit {b.limit:g}, measured {b.measured:g} {b.unit}): {b.detail}",
                 ending="cap_exceeded",
+                kind="deterministic",
+                phase=result.phase,
             )
         message = f"phase {result.phase} failed: {result.error_class}: {result.error_message}"
-        return self._fail(True, result.error_class or "PhaseFailed", message)
+        kind = failure_kind(result.error_class)
+        return self._fail(
+            kind == "transient", result.error_class or "PhaseFailed", message, kind=kind, phase=result.phase
+        )
 
     def _complete(self, results: dict[str, JsonValue]) -> RunOutcome:
         summary = {"phases": results}
         # Through the completion window: runs finishing together share one complete_runs transaction.
         return self._report("succeeded", lambda: self.completions.complete(self.run.lease, summary))
 
-    def _fail(self, retryable: bool, error_class: str, message: str, ending: Ending = "failed") -> RunOutcome:
+    def _fail(
+        self,
+        retryable: bool,
+        error_class: str,
+        message: str,
+        ending: Ending = "failed",
+        *,
+        kind: FailureKind | None = None,
+        phase: str | None = None,
+    ) -> RunOutcome:
+        """The report carries the failure's kind; the control plane decides whether to retry (fail_run)."""
+
         def send() -> object:
             return self.plane.fail_run(
-                self.run.lease, retryable=retryable, error_class=error_class[:200], message=message[:10000]
+                self.run.lease,
+                retryable=retryable,
+                error_class=error_class[:200],
+                message=message[:10000],
+                failure_kind=kind,
+                phase=phase,
             )
 
         return self._report(ending, send)

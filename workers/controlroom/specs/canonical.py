@@ -17,6 +17,16 @@ from controlroom.specs.models import PipelineSpec
 def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
     body: dict[str, JsonValue] = spec.model_dump(mode="json")
+    phases = body.get("phases")
+    if isinstance(phases, list):
+        # An unset retry_on is left out rather than stored as null: adding the optional key did not
+        # change the hash of any spec written before it (the default policy lives in fail_run).
+        body["phases"] = [
+            {k: v for k, v in phase.items() if not (k == "retry_on" and v is None)}
+            if isinstance(phase, dict)
+            else phase
+            for phase in phases
+        ]
     return body
 
 
