@@ -27,6 +27,7 @@ from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
+from controlroom.executor.repairs import Reuse, ReuseFailed, ReuseStoreUnavailable, plan_reuse
 from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
 from controlroom.phases.failure_kinds import FailureKind, failure_kind
@@ -67,6 +68,9 @@ class RunExecution:
         self.run = run
         self.plane = plane
         self.store = store
+        # The executor's own access, kept when the run's store is scoped to its vended credentials: a
+        # repair re-reads outputs that other runs of the workspace recorded (executor/repairs.py).
+        self.executor_store = store
         self.events = events
         self.completions = completions
         self.log = log.bind(run_id=run.run_id, attempt=run.attempt_no)
@@ -98,11 +102,18 @@ class RunExecution:
             except LeaseLost:
                 return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
         self.log("run.started", phases=len(phases))
-        results: dict[str, JsonValue] = {}
+        try:
+            reuse = self._reuse([p.runtime.name for p in phases])
+        except ReuseFailed as exc:
+            kind: FailureKind = "transient" if isinstance(exc, ReuseStoreUnavailable) else "deterministic"
+            return self._fail(kind == "transient", exc.error_class, str(exc), kind=kind)
+        results: dict[str, JsonValue] = dict(reuse.results)
         with workdirs.run_root(f"controlroom-{run.run_id[:8]}-", self.identity) as workdir:
             for phase in phases:
                 if run.stop.is_set():
                     break
+                if phase.runtime.name in reuse.skipped:
+                    continue
                 result = self._phase(phase, workdir)
                 if result.status != "succeeded":
                     return self._after_stop(result)
@@ -134,6 +145,32 @@ class RunExecution:
                 [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
             )
         return phases
+
+    def _reuse(self, names: list[str]) -> Reuse:
+        """A repair run skips the phases before its from_phase once their outputs are verified."""
+        try:
+            plan = self.plane.repair_plan(self.run.lease)
+        except ControlPlaneError as exc:
+            # Safe to go on without a plan: every phase then runs again, nothing is trusted unread.
+            self.log("repair_plan.unavailable", level="warning", error=str(exc))
+            return Reuse()
+        reuse = plan_reuse(plan, names, self.executor_store.client)
+        for name in reuse.skipped:
+            items = reuse.artifacts.get(name, [])
+            self.events.add(
+                self.run.lease,
+                "phase.reused",
+                phase=name,
+                message=f"phase {name} reused from run {plan.parent_run_id}: {len(items)} artifact(s), digests checked",
+                payload={
+                    "phase": name,
+                    "parent_run_id": str(plan.parent_run_id),
+                    "artifacts": [{"uri": a.uri, "sha256": a.sha256, "run_id": str(a.run_id)} for a in items],
+                },
+            )
+        if reuse.skipped:
+            self.log("repair.reused", from_phase=reuse.from_phase, skipped=list(reuse.skipped))
+        return reuse
 
     def _scope_storage(self) -> None:
         """From here on, the run's phases and its artifact uploads use only the workspace's credentials."""

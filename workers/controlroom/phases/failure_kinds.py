@@ -25,6 +25,7 @@ DETERMINISTIC_CLASSES = frozenset(
         "InvalidSpec",
         "uri_outside_workspace",
         "storage_role_missing",
+        "reused_artifact_mismatch",  # controlroom.executor.repairs: a repair's reused output changed
         "CapExceeded",
         "cap_exceeded",
     }
