@@ -12,6 +12,11 @@ class LakehouseError(Exception):
     """A sql or quality phase could not do its work for a reason the spec's author can fix."""
 
 
+class QueryRejected(LakehouseError):
+    """DuckDB refused the query before running it (parse, binder or catalog error, or not exactly one
+    SELECT): the same query over the same inputs is refused again, so a retry cannot help."""
+
+
 class EngineCapExceeded(LakehouseError):
     """The query engine stopped a query at one of the spec's query-engine caps.
 

@@ -20,6 +20,16 @@ def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     if body.get("schedules") is None:
         # Specs without schedules keep the body (and hash) they had before schedules existed.
         body.pop("schedules", None)
+    phases = body.get("phases")
+    if isinstance(phases, list):
+        # An unset retry_on is left out rather than stored as null: adding the optional key did not
+        # change the hash of any spec written before it (the default policy lives in fail_run).
+        body["phases"] = [
+            {k: v for k, v in phase.items() if not (k == "retry_on" and v is None)}
+            if isinstance(phase, dict)
+            else phase
+            for phase in phases
+        ]
     return body
 
 
