@@ -47,8 +47,9 @@ class SparkEngine(_Model):
     timeout_seconds: float | None = Field(
         default=None,
         gt=0,
-        description="Wall time of the Spark operations; then they are interrupted (by the session's tag) and the "
-        f"session closed. Unset: {DEFAULT_TIMEOUT_SHARE:.0%} of caps.wall_seconds.",
+        description="Wall time from the phase's start (connecting included); then its Spark operations are "
+        "interrupted (by the session's tag) and the session closed. Unset: "
+        f"{DEFAULT_TIMEOUT_SHARE:.0%} of caps.wall_seconds.",
     )
     max_rows: int = Field(
         default=10_000_000, gt=0, description="Result rows; a larger result fails the phase, it is never written."

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from controlroom.lakehouse.errors import EngineCapExceeded, LakehouseError
 from controlroom.lakehouse.spark_models import SparkInput, SparkJob
-from controlroom.lakehouse.spark_session import GuardedSession, open_session, redact
+from controlroom.lakehouse.spark_session import GuardedSession, open_session, process_age_seconds, redact
 from controlroom.lakehouse.storage import DataPlane
 
 with warnings.catch_warnings():
@@ -48,7 +48,8 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         raise LakehouseError(f"invalid spark phase params: {exc}") from None
     if job.endpoint is None:
         raise LakehouseError("no Spark Connect endpoint: the executor sets it from CONTROLROOM_SPARK_ENDPOINTS")
-    return execute(job, DataPlane.from_env())
+    # In the phase's own process, the engine timeout counts from its start, like the executor's wall cap.
+    return execute(job, DataPlane.from_env(), started=time.monotonic() - process_age_seconds())
 
 
 def check_query(query: str) -> None:
@@ -67,15 +68,15 @@ def check_query(query: str) -> None:
         )
 
 
-def execute(job: SparkJob, plane: DataPlane) -> dict[str, Any]:
+def execute(job: SparkJob, plane: DataPlane, started: float | None = None) -> dict[str, Any]:
     assert job.endpoint is not None
     if job.query is not None:
         check_query(job.query)
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     # Resolved before the engine reads them, and read at exactly these versions: the lineage is exact.
     versions = {item.name: _delta_version(item, plane) for item in job.inputs}
     with open_session(job.endpoint, session_conf(job, plane)) as spark:
-        guarded = GuardedSession(spark, job.engine.timeout_seconds)
+        guarded = GuardedSession(spark, job.engine.timeout_seconds, started)
         try:
             rows, schema, server_version = guarded.run(lambda s: _compute_and_write(s, job, versions))
         except PySparkException as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,18 +43,32 @@ def bucket(s3_env: dict[str, str]) -> str:
     return s3_env["CONTROLROOM_BUCKET"]
 
 
+@dataclass(frozen=True)
+class Sail:
+    url: str
+    pid: int
+    pidfile: Path
+
+    def cpu_seconds(self) -> float:
+        """user+system CPU time of the server so far (to see whether it is still working on something)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.fixture(scope="session")
-def sail_url(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sail_url(sail: Sail) -> str:
+    return sail.url
+
+
+def _start_sail(s3_env: dict[str, str], state: Path) -> Sail:
     binary = sail_binary()
     if binary is None:
         pytest.fail("the sail command is missing: pip install 'pysail==0.7.2' (scripts/setup does)")
-    # One port per xdist worker when run with -n, so workers never share a server.
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    start = PORTS.start + (int(worker[2:]) if worker[2:].isdigit() else 0)
-    port = next((p for p in range(start, PORTS.stop) if port_is_free(HOST, p)), None)
+    # Any free port of the range: the session's server and a test's own can run side by side, and so can
+    # xdist workers.
+    port = next((p for p in PORTS if port_is_free(HOST, p)), None)
     if port is None:
         pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} for a private Sail server")
-    state: Path = tmp_path_factory.mktemp("sail")
     pidfile = state / "sail.pid"
     start_service(
         [binary, "spark", "server", "--ip", HOST, "--port", str(port)],
@@ -66,10 +81,27 @@ def sail_url(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
         url=f"sc://{HOST}:{port}",
         hint="see its log",
     )
+    return Sail(f"sc://{HOST}:{port}", int(pidfile.read_text().split()[0]), pidfile)
+
+
+@pytest.fixture(scope="session")
+def sail(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sail]:
+    server = _start_sail(s3_env, tmp_path_factory.mktemp("sail"))
     try:
-        yield f"sc://{HOST}:{port}"
+        yield server
     finally:
-        stop_pidfile(pidfile)
+        stop_pidfile(server.pidfile)
+
+
+@pytest.fixture
+def own_sail(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sail]:
+    """A server for one test that interrupts a job: Sail 0.7.2 lets an interrupted plan run on (docs/spark.md),
+    so such a test gets a server that is stopped, with whatever still runs on it, when the test ends."""
+    server = _start_sail(s3_env, tmp_path_factory.mktemp("own-sail"))
+    try:
+        yield server
+    finally:
+        stop_pidfile(server.pidfile)
 
 
 @pytest.fixture
