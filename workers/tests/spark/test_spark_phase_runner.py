@@ -76,7 +76,9 @@ def test_a_spark_phase_runs_as_a_python_phase_in_a_subprocess(
     assert result.status == "succeeded", (result.error_class, result.error_message)
     assert isinstance(result.result, dict)
     assert result.result["rows"] == 10
-    assert result.result["output"]["delta_version"] == 0
+    output = result.result["output"]
+    assert isinstance(output, dict)
+    assert output["delta_version"] == 0
 
 
 def test_the_engine_timeout_is_reported_as_cap_exceeded(

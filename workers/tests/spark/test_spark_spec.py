@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import types
 import uuid
+from typing import Any
 
 import pytest
 
 from controlroom.executor.run import RunExecution
 from controlroom.lakehouse.spark_endpoints import SparkEndpointError, SparkEndpoints
 from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT
+from controlroom.phases.models import PythonPhase
 from controlroom.specs.confine import rendered_findings
 from controlroom.specs.params import resolve_params
 from controlroom.specs.render import RenderedPhase, RunContext, render_phases
@@ -50,9 +52,9 @@ def _rendered(text: str, workspace: str = "ws-1") -> list[RenderedPhase]:
 def test_a_spark_phase_renders_to_the_spark_entry_point_with_its_lineage() -> None:
     phase = _rendered(SPARK)[-1]
     assert phase.kind == "spark"
-    assert phase.runtime.kind == "python"
-    assert phase.runtime.entrypoint == SPARK_ENTRYPOINT  # type: ignore[union-attr]
-    params = phase.runtime.params  # type: ignore[union-attr]
+    assert isinstance(phase.runtime, PythonPhase)
+    assert phase.runtime.entrypoint == SPARK_ENTRYPOINT
+    params: dict[str, Any] = dict(phase.runtime.params)
     assert params["engine"]["name"] == "big"
     assert params["engine"]["timeout_seconds"] == 3240.0  # 90% of the default wall cap
     assert params["query_params"] == {"k": 10}  # typed: the integer, not "10"
@@ -150,7 +152,8 @@ def test_the_executor_binds_the_engine_from_its_configuration_not_from_the_spec(
     execution.run = types.SimpleNamespace(workspace_id=W2)  # type: ignore[assignment]
     execution.spark = SparkEndpoints.parse(f"big=sc://shared:15002,{W2}/big=sc://own:15002", session_credentials=True)
     bound = execution._bind_spark_engine(phase)
-    params = bound.runtime.params  # type: ignore[union-attr]
+    assert isinstance(bound.runtime, PythonPhase)
+    params = bound.runtime.params
     assert (params["endpoint"], params["session_credentials"]) == ("sc://own:15002", True)
     execution.spark = SparkEndpoints.parse("default=sc://shared:15002")
     with pytest.raises(SparkEndpointError, match="no Spark engine 'big'"):
