@@ -6,8 +6,9 @@ the name to an `sc://` URL (controlroom.lakehouse.spark_endpoints), so a tenant 
 at a server of its own choosing, and an operator can move a workspace to a bigger cluster without
 touching its specs.
 
-`SparkJob` is what the phase subprocess receives (the params of `controlroom.lakehouse.spark_phase:run`,
-plus the `endpoint` the executor resolved); `SparkPhase` is how a pipeline spec declares it.
+`SparkJob` is the work as a spec states it; `SparkRun` is what the phase subprocess receives (the params of
+`controlroom.lakehouse.spark_phase:run`: the job plus the endpoint the executor resolved); `SparkPhase` is
+how a pipeline spec declares it.
 """
 
 from __future__ import annotations
@@ -89,13 +90,6 @@ class SparkJob(_Model):
     inputs: list[SparkInput] = Field(default_factory=list)
     output: SqlOutput
     engine: SparkEngine = Field(default_factory=SparkEngine)
-    # Filled by the executor from its configuration, never by a spec (SparkPhase refuses the key).
-    endpoint: str | None = Field(default=None, description="sc:// URL; set by the executor, not by specs.")
-    session_credentials: bool = Field(
-        default=False,
-        description="Set by the executor (CONTROLROOM_SPARK_SESSION_CREDENTIALS): pass the run's vended S3 "
-        "credentials in the session's configuration (engines whose S3 connector reads it).",
-    )
 
     @field_validator("inputs")
     @classmethod
@@ -119,17 +113,37 @@ class SparkJob(_Model):
         return self
 
 
+class SparkRun(SparkJob):
+    """What the entry point receives: the job plus what the executor adds from its own configuration."""
+
+    endpoint: str | None = Field(default=None, description="sc:// URL, from CONTROLROOM_SPARK_ENDPOINTS.")
+    session_credentials: bool = Field(
+        default=False,
+        description="From CONTROLROOM_SPARK_SESSION_CREDENTIALS: pass the run's vended S3 credentials in the "
+        "session's configuration (for engines whose S3 connector reads it).",
+    )
+
+
+EXECUTOR_ONLY_FIELDS = frozenset(set(SparkRun.model_fields) - set(SparkJob.model_fields))
+
+
 class SparkPhase(SparkJob, PhaseBase):
     kind: Literal["spark"] = "spark"
 
-    @model_validator(mode="after")
-    def _no_endpoint_in_specs(self) -> Self:
-        if self.endpoint is not None or self.session_credentials:
+    @model_validator(mode="before")
+    @classmethod
+    def _no_endpoint_in_specs(cls, data: object) -> object:
+        given = EXECUTOR_ONLY_FIELDS & set(data) if isinstance(data, dict) else set()
+        if given:
             raise ValueError(
                 "a spark phase names a logical engine (engine.name), never an endpoint: the executor's "
-                "CONTROLROOM_SPARK_ENDPOINTS maps names to sc:// URLs; remove endpoint (and session_credentials, "
-                "which the executor's configuration sets too)"
+                "CONTROLROOM_SPARK_ENDPOINTS maps names to sc:// URLs (and CONTROLROOM_SPARK_SESSION_CREDENTIALS "
+                f"says whether credentials go to the engine); remove {', '.join(sorted(given))}"
             )
+        return data
+
+    @model_validator(mode="after")
+    def _timeout_within_wall(self) -> Self:
         if self.engine.timeout_seconds is not None and self.engine.timeout_seconds >= self.caps.wall_seconds:
             raise ValueError(
                 f"engine.timeout_seconds ({self.engine.timeout_seconds:g}) must be below caps.wall_seconds "

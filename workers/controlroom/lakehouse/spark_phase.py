@@ -24,7 +24,7 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 from pydantic import ValidationError
 
 from controlroom.lakehouse.errors import EngineCapExceeded, LakehouseError
-from controlroom.lakehouse.spark_models import SparkInput, SparkJob
+from controlroom.lakehouse.spark_models import SparkInput, SparkRun
 from controlroom.lakehouse.spark_session import GuardedSession, open_session, process_age_seconds, redact
 from controlroom.lakehouse.storage import DataPlane
 
@@ -41,9 +41,9 @@ _FIRST_WORD = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.
 
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
-    """Params: a SparkJob as JSON, with the endpoint set by the executor. Returns the lineage record."""
+    """Params: a SparkRun as JSON, with the endpoint set by the executor. Returns the lineage record."""
     try:
-        job = SparkJob.model_validate(params)
+        job = SparkRun.model_validate(params)
     except ValidationError as exc:
         raise LakehouseError(f"invalid spark phase params: {exc}") from None
     if job.endpoint is None:
@@ -68,7 +68,7 @@ def check_query(query: str) -> None:
         )
 
 
-def execute(job: SparkJob, plane: DataPlane, started: float | None = None) -> dict[str, Any]:
+def execute(job: SparkRun, plane: DataPlane, started: float | None = None) -> dict[str, Any]:
     assert job.endpoint is not None
     if job.query is not None:
         check_query(job.query)
@@ -110,7 +110,7 @@ def execute(job: SparkJob, plane: DataPlane, started: float | None = None) -> di
     }
 
 
-def session_conf(job: SparkJob, plane: DataPlane) -> dict[str, str]:
+def session_conf(job: SparkRun, plane: DataPlane) -> dict[str, str]:
     conf = {"spark.sql.session.timeZone": "UTC"}
     if job.session_credentials:
         # Engines whose S3 connector reads the session's configuration (Apache Spark's S3A through
@@ -132,7 +132,7 @@ def session_conf(job: SparkJob, plane: DataPlane) -> dict[str, str]:
 
 
 def _compute_and_write(
-    spark: SparkSession, job: SparkJob, versions: dict[str, int | None]
+    spark: SparkSession, job: SparkRun, versions: dict[str, int | None]
 ) -> tuple[int, list[dict[str, str]], str]:
     frames = {item.name: _read(spark, item, versions[item.name]) for item in job.inputs}
     for name, frame in frames.items():
@@ -162,7 +162,7 @@ def _read(spark: SparkSession, item: SparkInput, version: int | None) -> DataFra
     return reader.load(item.uri)
 
 
-def _call(job: SparkJob, spark: SparkSession, frames: dict[str, DataFrame]) -> DataFrame:
+def _call(job: SparkRun, spark: SparkSession, frames: dict[str, DataFrame]) -> DataFrame:
     assert job.function is not None
     for entry in reversed(job.pythonpath):
         if entry not in sys.path:
@@ -175,7 +175,7 @@ def _call(job: SparkJob, spark: SparkSession, frames: dict[str, DataFrame]) -> D
     return result
 
 
-def _write(spark: SparkSession, result: DataFrame, job: SparkJob) -> None:
+def _write(spark: SparkSession, result: DataFrame, job: SparkRun) -> None:
     output = job.output
     mode = output.mode
     if mode == "error":
@@ -216,7 +216,7 @@ def _delta_version(item: SparkInput, plane: DataPlane) -> int | None:
         raise LakehouseError(f"input {item.name!r}: reading the Delta log of {item.uri} failed: {exc}") from None
 
 
-def _output_lineage(job: SparkJob, plane: DataPlane) -> dict[str, str | int | None]:
+def _output_lineage(job: SparkRun, plane: DataPlane) -> dict[str, str | int | None]:
     output = job.output
     lineage: dict[str, str | int | None] = {
         "uri": output.uri,

@@ -8,7 +8,7 @@ import difflib
 from pydantic import BaseModel, ValidationError
 
 from controlroom.lakehouse.models import QUALITY_ENTRYPOINT, SQL_ENTRYPOINT, QualityJob, SqlJob, SqlPhase
-from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT, SparkJob, SparkPhase
+from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT, SparkPhase, SparkRun
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, spec_findings
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec, PythonPhaseSpec
@@ -25,7 +25,7 @@ from controlroom.specs.problems import Loc, Problem, format_loc
 TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {
     SQL_ENTRYPOINT: SqlJob,
     QUALITY_ENTRYPOINT: QualityJob,
-    SPARK_ENTRYPOINT: SparkJob,
+    SPARK_ENTRYPOINT: SparkRun,
 }
 
 

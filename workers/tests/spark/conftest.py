@@ -19,6 +19,7 @@ from controlroom.lakehouse.storage import DataPlane
 from controlroom.localstack.procs import port_is_free, start_service, stop_pidfile
 from controlroom.localstack.spark import sail_binary, sail_env
 from tests.lakehouse.conftest import S3_VARIABLES
+from tests.worker.conftest import make_queue, start_worker  # noqa: F401  (real workers, for the end-to-end tests)
 
 HOST = "127.0.0.1"
 PORTS = range(29650, 29661)

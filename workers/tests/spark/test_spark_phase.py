@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from controlroom.lakehouse.errors import EngineCapExceeded, LakehouseError
-from controlroom.lakehouse.spark_models import SparkJob
+from controlroom.lakehouse.spark_models import SparkRun
 from controlroom.lakehouse.spark_phase import check_query, execute
 from controlroom.lakehouse.storage import DataPlane
 
@@ -26,8 +26,8 @@ JOBS_DIR = str(Path(__file__).resolve().parent)
 SLOW = {"function": "jobs:slow", "pythonpath": [JOBS_DIR], "params": {"rows": 600, "seconds_per_row": 0.1}}
 
 
-def _job(endpoint: str, **fields: Any) -> SparkJob:
-    return SparkJob.model_validate({"endpoint": endpoint, **fields})
+def _job(endpoint: str, **fields: Any) -> SparkRun:
+    return SparkRun.model_validate({"endpoint": endpoint, **fields})
 
 
 def _events(plane: DataPlane, uri: str) -> None:
