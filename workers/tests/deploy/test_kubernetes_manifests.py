@@ -6,9 +6,12 @@ secrets by reference, and scaling on the same view `controlroom` reads."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +129,36 @@ def test_keda_scales_the_pools_deployment_on_the_queue_view_the_cli_reads(overla
     assert re.search(r"\bfrom public\.queue_depth_by_pool where pool = '([^']+)'", query).group(1) == pool  # type: ignore[union-attr]
     args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
     assert trigger["metadata"]["targetQueryValue"] == args[args.index("--concurrency") + 1]
+
+
+def _checkov() -> str:
+    """checkov lives in a virtualenv of its own (scripts/setup: <venv>-checkov; it pins boto3 and
+    packaging below this project's pins); CONTROLROOM_CHECKOV names another binary."""
+    configured = os.environ.get("CONTROLROOM_CHECKOV")
+    default = Path(sys.prefix + "-checkov") / "bin" / "checkov"
+    binary = configured or (str(default) if default.exists() else None)
+    if binary is None:
+        pytest.fail(f"checkov is not installed at {default}: run scripts/setup (or set CONTROLROOM_CHECKOV)")
+    return binary
+
+
+@pytest.mark.parametrize("folder", [ROOT / "cluster", *OVERLAYS], ids=lambda p: p.name)
+def test_every_manifest_passes_checkov(folder: Path, tmp_path: Path) -> None:
+    rendered = tmp_path / "rendered.yaml"
+    rendered.write_text(yaml.safe_dump_all(_render(folder)))
+    done = subprocess.run(
+        [_checkov(), "--framework", "kubernetes", "--file", str(rendered), "--output", "json", "--quiet", "--compact"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
+    reports = report if isinstance(report, list) else [report]
+    failed = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']}"
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
+    assert not failed, "\n".join(failed)
+    assert done.returncode == 0, done.stderr[-2000:]
