@@ -28,7 +28,7 @@ KEDA = "keda.sh/v1alpha1"
 def _render(folder: Path) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.fail("kubectl is needed to render the Kustomize folders offline (apt: kubernetes-client)")
+        pytest.fail("kubectl (with its built-in kustomize) is needed to render deploy/kubernetes offline")
     out = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=True, timeout=60)
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
