@@ -71,6 +71,24 @@ begin
         when private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'max_backoff_seconds', interval '1 hour')
             < private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'base_seconds', interval '10 seconds')
             then 'body.retries.max_backoff_seconds must not be below base_seconds'
+        -- GUARD: a spark phase names a logical engine; only the executor's configuration says where it is.
+        when exists (
+            select
+            from pg_catalog.jsonb_array_elements(
+                case
+                    when pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'phases') = 'array'
+                        then assert_valid_spec.body -> 'phases'
+                    else '[]'::jsonb
+                end
+            ) as p (phase)
+            where p.phase ->> 'kind' = 'spark'
+                and (p.phase ? 'endpoint'
+                    or p.phase ? 'session_credentials'
+                    or coalesce(p.phase -> 'engine' ->> 'name', 'default')
+                    !~ '^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$')
+        )
+            then 'a spark phase names a logical engine (engine.name: 1-63 of a-z, 0-9, _ and -), never an '
+                || 'endpoint or credentials: the executor''s configuration maps engine names to sc:// URLs'
     end;
     if v_problem is not null then
         raise exception 'invalid pipeline spec: %', v_problem

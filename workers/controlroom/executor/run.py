@@ -7,6 +7,7 @@ already someone else's).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -28,11 +29,12 @@ from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.repairs import Reuse, ReuseFailed, ReuseStoreUnavailable, plan_reuse
+from controlroom.lakehouse.spark_endpoints import SparkEndpointError, SparkEndpoints
 from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
 from controlroom.phases.failure_kinds import FailureKind, failure_kind
 from controlroom.phases.identity import PhaseIdentity
-from controlroom.phases.models import PhaseResult
+from controlroom.phases.models import PhaseResult, PythonPhase
 from controlroom.phases.runner import run_phase
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
 from controlroom.specs.load import parse_spec
@@ -64,6 +66,7 @@ class RunExecution:
         phase_env: dict[str, str],
         identity: PhaseIdentity | None = None,
         vendor: CredentialVendor | None = None,
+        spark: SparkEndpoints | None = None,
     ) -> None:
         self.run = run
         self.plane = plane
@@ -78,6 +81,7 @@ class RunExecution:
         self.phase_env = phase_env
         self.identity = identity
         self.vendor = vendor
+        self.spark = spark  # None: read CONTROLROOM_SPARK_ENDPOINTS when a run has a spark phase
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -90,6 +94,9 @@ class RunExecution:
             return self._fail(
                 False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc), kind="deterministic"
             )
+        except SparkEndpointError as exc:
+            # The pool's executors share one configuration: another attempt here would fail the same way.
+            return self._fail(False, "SparkEngineNotConfigured", str(exc), kind="deterministic")
         try:
             self._scope_storage()
         except CredentialsError as exc:
@@ -144,7 +151,19 @@ class RunExecution:
             raise SpecError(
                 [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
             )
-        return phases
+        return [self._bind_spark_engine(phase) if phase.kind == "spark" else phase for phase in phases]
+
+    def _bind_spark_engine(self, phase: RenderedPhase) -> RenderedPhase:
+        """The spec names a logical engine; this executor's configuration says where it is (and whether
+        the run's vended credentials go into the session), per pool or per workspace."""
+        if self.spark is None:
+            self.spark = SparkEndpoints.from_env()
+        params = dict(phase.runtime.params) if isinstance(phase.runtime, PythonPhase) else {}
+        engine = params.get("engine")
+        name = engine.get("name") if isinstance(engine, dict) else None
+        url = self.spark.resolve(self.run.workspace_id, name if isinstance(name, str) else "default")
+        params |= {"endpoint": url, "session_credentials": self.spark.session_credentials}
+        return dataclasses.replace(phase, runtime=phase.runtime.model_copy(update={"params": params}))
 
     def _reuse(self, names: list[str]) -> Reuse:
         """A repair run skips the phases before its from_phase once their outputs are verified."""

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-EngineCap = Literal["query_memory", "query_time", "query_rows"]
-_UNITS: dict[EngineCap, str] = {"query_memory": "bytes", "query_time": "seconds", "query_rows": "rows"}
+EngineCap = Literal["query_memory", "query_time", "query_rows", "query_output_bytes"]
+_UNITS: dict[EngineCap, str] = {
+    "query_memory": "bytes",
+    "query_time": "seconds",
+    "query_rows": "rows",
+    "query_output_bytes": "bytes",
+}
 
 
 class LakehouseError(Exception):

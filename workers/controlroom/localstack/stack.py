@@ -19,6 +19,7 @@ from controlroom.localstack.postgres import Cluster
 from controlroom.localstack.procs import port_is_free
 from controlroom.localstack.s3 import LOCAL_REGION, ObjectStore
 from controlroom.localstack.secrets import StackSecrets
+from controlroom.localstack.spark import SparkServer
 from controlroom.settings import StackSettings
 from controlroom.storage.policies import LOCAL_ROLE_ARN_TEMPLATE
 
@@ -82,6 +83,7 @@ class LocalStack:
         self.s3 = ObjectStore(self.settings)
         self.api = DataApi(self.cluster)
         self.page = ControlRoomPage(self.settings)
+        self.spark = SparkServer(self.settings, self.s3)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -107,6 +109,9 @@ class LocalStack:
             push_migrations(self.cluster)
             progress("starting the S3 endpoint")
             self.s3.start()
+            if self.settings.spark:
+                progress("starting the Spark Connect server (Sail)")
+                self.spark.start()
             if self.api.available():
                 progress("starting the HTTP API")
                 self.api.start()
@@ -121,6 +126,9 @@ class LocalStack:
                 stopped.append("page")
             if self.api.stop():
                 stopped.append("api")
+            # Whatever CONTROLROOM_SPARK says now: a server started earlier is stopped too.
+            if self.spark.stop():
+                stopped.append("spark")
             if self.s3.stop():
                 stopped.append("s3")
             if self.cluster.stop():
@@ -145,6 +153,7 @@ class LocalStack:
             ("api", self.api.healthy),
             ("s3", self.s3.healthy),
             ("page", self.page.healthy),
+            ("spark", self.spark.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
@@ -166,6 +175,8 @@ class LocalStack:
             "CONTROLROOM_S3_PORT": str(s.s3_port),
             "CONTROLROOM_PAGE_URL": self.page.url,
         }
+        if s.spark:
+            env["CONTROLROOM_SPARK_ENDPOINTS"] = f"default={self.spark.url}"
         identities = self.s3.identities()
         if identities is not None:
             env |= {

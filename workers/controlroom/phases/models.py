@@ -15,7 +15,15 @@ GiB = 1024 * MiB
 
 PhaseStatus = Literal["succeeded", "failed", "cap_exceeded", "cancelled"]
 CapName = Literal[
-    "wall_time", "cpu_time", "memory", "output_bytes", "result_bytes", "query_memory", "query_time", "query_rows"
+    "wall_time",
+    "cpu_time",
+    "memory",
+    "output_bytes",
+    "result_bytes",
+    "query_memory",
+    "query_time",
+    "query_rows",
+    "query_output_bytes",
 ]
 EventLevel = Literal["debug", "info", "warning", "error"]
 

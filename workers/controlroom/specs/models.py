@@ -2,7 +2,7 @@
 
 Phases run in list order; each names the datasets it reads and writes, which is the lineage the
 executor records. python and shell phases are the phase layer's own models plus those declarations;
-sql phases are controlroom.lakehouse.models.SqlPhase.
+sql phases are controlroom.lakehouse.models.SqlPhase, spark phases controlroom.lakehouse.spark_models.SparkPhase.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError as SchemaValueError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator, model_validator
 
 from controlroom.lakehouse.models import SqlPhase, check_uri
+from controlroom.lakehouse.spark_models import SparkPhase
 from controlroom.phases.models import PythonPhase, ShellPhase
 from controlroom.specs.cron import cron_problem
 
@@ -84,8 +85,8 @@ class ShellPhaseSpec(ShellPhase):
         return ShellPhase.model_validate(self.model_dump(exclude={"inputs", "outputs"}))
 
 
-PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase, Field(discriminator="kind")]
-PHASE_KINDS = ("python", "shell", "sql")
+PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase, Field(discriminator="kind")]
+PHASE_KINDS = ("python", "shell", "sql", "spark")
 
 
 class RetryPolicy(_Model):
@@ -187,8 +188,8 @@ class PipelineSpec(_Model):
     @field_validator("phases")
     @classmethod
     def _unique_phase_names(
-        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]
-    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]:
+        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]
+    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]:
         first: dict[str, int] = {}
         for index, phase in enumerate(value):
             if phase.name in first:
