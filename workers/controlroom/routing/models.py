@@ -5,17 +5,18 @@ to."""
 
 from __future__ import annotations
 
-from itertools import pairwise
+import difflib
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from controlroom.specs.models import LABEL_KEY_PATTERN, SLUG_PATTERN
+from controlroom.specs.models import Slug
 
 ENV_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,127}$"
-TARGET_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # route and target names
+GLOB_CHARS = frozenset("*?")
 
-SignalType = Literal[
+SIGNAL_TYPES = (
     "run_failed",
     "run_timed_out",
     "cap_exceeded",
@@ -26,65 +27,81 @@ SignalType = Literal[
     "budget_burn",
     "artifact_verification_failed",
     "lease_rejected",
-]
-Severity = Literal["critical", "warning", "info"]
-GroupField = Literal["workspace", "spec", "pool", "signal_type", "severity", "run", "executor", "fingerprint"]
+)
+RECOVERY_TYPES = ("run_recovered", "queue_drained", "executor_recovered", "budget_recovered")
+SEVERITIES = ("critical", "warning", "info")
 
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
-TargetName = Annotated[str, StringConstraints(pattern=TARGET_NAME_PATTERN)]
-# A day is the longest a grouping or escalation delay may be; 0 means "at once".
-Seconds = Annotated[int, Field(ge=0, le=86_400)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Glob = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# A matcher value: one glob, or a list of globs of which any may match.
+Globs = Glob | Annotated[list[Glob], Field(min_length=1, max_length=100)]
+# Seconds, as the database bounds them (a year at most); 0 means "at once" / "never".
+Seconds = Annotated[int, Field(ge=0, le=31_536_000)]
+LabelName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class Match(_Model):
-    """Every given matcher must hold (AND); a list matches any of its values (OR); absent = any."""
+def _known(field: str, value: str | list[str] | None, allowed: tuple[str, ...]) -> str | list[str] | None:
+    """A value without glob characters must be one the database knows (a typo must not match nothing)."""
+    for item in [value] if isinstance(value, str) else value or []:
+        if not GLOB_CHARS & set(item) and item not in allowed:
+            close = difflib.get_close_matches(item, allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "use one of " + ", ".join(allowed)
+            raise ValueError(f"unknown {field} {item!r}; {hint}")
+    return value
 
-    signal_type: list[SignalType] | None = Field(default=None, min_length=1)
-    severity: list[Severity] | None = Field(default=None, min_length=1)
-    spec: str | None = Field(default=None, min_length=1, max_length=200, description="Spec name glob: * and ? wildcards.")
-    pool: list[str] | None = Field(default=None, min_length=1)
-    labels: dict[LabelKey, str] | None = None
+
+class Match(_Model):
+    """Every given matcher must hold (AND); a list matches any of its globs (OR); absent = any."""
+
+    signal_type: Globs | None = None
+    severity: Globs | None = None
+    spec: Globs | None = Field(default=None, description="Spec name glob(s): * and ? wildcards.")
+    pool: Globs | None = None
+    executor_id: Globs | None = None
+    run_id: Globs | None = None
+    labels: dict[LabelName, Glob] | None = None
+
+    @field_validator("signal_type")
+    @classmethod
+    def _signal_types(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _known("signal type", value, SIGNAL_TYPES + RECOVERY_TYPES)
+
+    @field_validator("severity")
+    @classmethod
+    def _severities(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _known("severity", value, SEVERITIES)
 
 
 class Tier(_Model):
-    targets: list[TargetName] = Field(min_length=1)
-    after_seconds: Seconds = Field(description="Delay after the alert opened before this tier is paged.")
+    targets: list[Name] = Field(min_length=1, max_length=20)
+    after_seconds: Seconds = Field(
+        default=0, description="Wait after the previous tier (tier 1: after group_wait) before paging this one."
+    )
 
 
-class Grouping(_Model):
-    group_by: list[GroupField] | None = None
+class Route(_Model):
+    name: Name
+    match: Match = Field(default_factory=lambda: Match())
+    continue_: bool = Field(default=False, alias="continue", description="Keep evaluating later routes.")
+    group_by: list[LabelName] | None = Field(default=None, max_length=20)
     group_wait_seconds: Seconds | None = None
     group_interval_seconds: Seconds | None = None
     repeat_interval_seconds: Seconds | None = None
-
-
-class Route(Grouping):
-    name: Slug
-    match: Match = Field(default_factory=lambda: Match())
-    continue_: bool = Field(default=False, alias="continue", description="Keep evaluating later routes after this one.")
+    reopen_window_seconds: Seconds | None = None
+    send_resolved: bool | None = None
     escalation: list[Tier] = Field(min_length=1, max_length=10)
-
-    @model_validator(mode="after")
-    def _tiers_in_order(self) -> Self:
-        delays = [tier.after_seconds for tier in self.escalation]
-        if delays[0] != 0:
-            raise ValueError("escalation[0].after_seconds must be 0: the first tier is paged when the alert opens")
-        if any(b <= a for a, b in pairwise(delays)):
-            raise ValueError(f"escalation delays must increase tier by tier, got {delays}")
-        return self
 
 
 class Target(_Model):
     kind: Literal["webhook", "slack"]
     url_secret: EnvName = Field(description="NAME of the dispatcher's environment variable holding the URL.")
     signing_secret: EnvName | None = Field(
-        None, description="NAME of the environment variable holding the HMAC-SHA256 key (webhook only)."
+        default=None, description="NAME of the environment variable holding the HMAC-SHA256 key (webhook only)."
     )
 
     @model_validator(mode="after")
@@ -96,16 +113,25 @@ class Target(_Model):
 
 class InhibitRule(_Model):
     """While an alert matching source_match is open, alerts matching target_match that agree on every
-    `equal` field are not delivered."""
+    `equal` label are not delivered."""
 
     source_match: Match
     target_match: Match
-    equal: list[GroupField] = Field(default_factory=list)
+    equal: list[LabelName] = Field(default_factory=list)
+
+
+class Defaults(_Model):
+    """Thresholds of the signals the alert sweep raises for this workspace."""
+
+    queued_warning_seconds: float | None = Field(default=None, ge=0)
+    executor_lost_seconds: float | None = Field(default=None, ge=0)
+    reopen_window_seconds: float | None = Field(default=None, ge=0)
+    budget_burn_ratio: float | None = Field(default=None, ge=0, le=1)
 
 
 class RoutingDocument(_Model):
     workspace: Slug = Field(description="The workspace the routes are published to.")
-    defaults: Grouping = Field(default_factory=Grouping)
-    targets: dict[TargetName, Target] = Field(min_length=1)
+    defaults: Defaults = Field(default_factory=lambda: Defaults())
+    targets: dict[Name, Target] = Field(min_length=1)
     routes: list[Route] = Field(min_length=1, max_length=200)
-    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list, max_length=100)
