@@ -156,33 +156,37 @@ function text(value: unknown): string | null {
   return typeof value === "string" && value.length > 0 ? value : typeof value === "number" ? String(value) : null;
 }
 
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {};
+}
+
 /** A Slack incoming-webhook message (`text` for notifications, `blocks` for the channel), built only
- * from fields the payload has. Mattermost and Rocket.Chat accept the same shape. */
+ * from the fields the payload has (private.alert_payload renders it: summary, severity, subject, …).
+ * Mattermost and Rocket.Chat accept the same shape. */
 export function slackBody(delivery: Delivery): Record<string, unknown> {
   const p = delivery.payload;
-  const alert = (typeof p.alert === "object" && p.alert !== null ? p.alert : p) as Record<string, unknown>;
-  const severity = text(alert.severity) ?? text(p.severity) ?? "info";
-  const signal = text(alert.signal_type) ?? text(p.signal_type);
-  const title = text(alert.title) ?? text(p.title) ?? text(p.summary) ??
-    [signal ?? "alert", text(alert.spec) ?? text(p.spec)].filter(Boolean).join(" · ");
-  const headline = `${SEVERITY_EMOJI[severity] ?? ""} [${severity.toUpperCase()}] ${title}`.trim();
+  const subject = record(p.subject);
+  const severity = text(p.severity) ?? "info";
+  const title = text(p.summary) ??
+    `[${severity.toUpperCase()}] ${[text(p.signal_type) ?? "alert", text(subject.spec)].filter(Boolean).join(" of ")}`;
+  const headline = `${SEVERITY_EMOJI[severity] ?? ""} ${title}`.trim();
   const facts: string[] = [];
   for (
     const [label, value] of [
-      ["status", alert.status ?? p.status],
-      ["route", alert.route ?? p.route],
-      ["spec", alert.spec ?? p.spec],
-      ["pool", alert.pool ?? p.pool],
-      ["signals", alert.signal_count ?? p.signal_count],
+      ["change", p.change],
+      ["status", p.status],
+      ["route", p.route],
+      ["spec", subject.spec],
+      ["pool", subject.pool],
+      ["run", subject.run_id],
+      ["signals", p.signal_count],
       ["tier", delivery.tier],
     ] as const
   ) {
     const shown = text(value);
     if (shown) facts.push(`*${label}:* ${shown}`);
   }
-  const blocks: Record<string, unknown>[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*${headline}*` } },
-  ];
+  const blocks: Record<string, unknown>[] = [{ type: "section", text: { type: "mrkdwn", text: `*${headline}*` } }];
   if (facts.length) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: facts.join("  ·  ") }] });
   blocks.push({
     type: "context",

@@ -25,14 +25,16 @@ function delivery(kind: string, extra: Partial<Delivery> = {}): Delivery {
     alert_id: "6f1c2a1e-0000-4000-8000-0000000000bb",
     tier: 1,
     target: { name: "hook", kind, url_secret: "HOOK_URL", signing_secret: kind === "webhook" ? "HOOK_KEY" : null },
+    // The shape private.alert_payload renders.
     payload: {
-      alert: {
-        severity: "critical",
-        signal_type: "run_failed",
-        spec: "flights-medallion",
-        status: "open",
-        signal_count: 2,
-      },
+      change: "escalated",
+      status: "open",
+      route: "flights-failures",
+      signal_type: "run_failed",
+      severity: "critical",
+      subject: { spec: "flights-medallion", pool: "default" },
+      summary: "[CRITICAL] run failed of flights-medallion",
+      signal_count: 2,
     },
     ...extra,
   };
@@ -88,7 +90,7 @@ Deno.test("a webhook delivery is POSTed as JSON with delivery id, attempt, times
     const parsed = JSON.parse(body);
     assertEquals(parsed.type, "controlroom.alert");
     assertEquals(parsed.delivery_id, delivery("webhook").id);
-    assertEquals(parsed.alert.signal_type, "run_failed");
+    assertEquals(parsed.signal_type, "run_failed");
     assertEquals(parsed, webhookBody(delivery("webhook")));
   } finally {
     await hook.close();
@@ -97,7 +99,7 @@ Deno.test("a webhook delivery is POSTed as JSON with delivery id, attempt, times
 
 Deno.test("a Slack delivery is an incoming-webhook message: text plus blocks, unsigned", async () => {
   const body = slackBody(delivery("slack"));
-  assertEquals(body.text, ":red_circle: [CRITICAL] run_failed · flights-medallion");
+  assertEquals(body.text, ":red_circle: [CRITICAL] run failed of flights-medallion");
   const blocks = body.blocks as { type: string }[];
   assertEquals(blocks.map((b) => b.type), ["section", "context", "context"]);
   assertMatch(JSON.stringify(blocks[1]), /\*spec:\* flights-medallion/);

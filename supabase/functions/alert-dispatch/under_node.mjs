@@ -35,7 +35,7 @@ const delivery = {
   alert_id: "a-1",
   tier: 1,
   target: { name: "hook", kind: "webhook", url_secret: "HOOK_URL", signing_secret: "HOOK_KEY" },
-  payload: { alert: { severity: "warning", signal_type: "run_too_long", spec: "hello" } },
+  payload: { severity: "warning", signal_type: "run_too_long", subject: { spec: "hello" } },
 };
 
 test(`runs under Node ${process.version}: signs and sends a webhook that node:crypto verifies`, async () => {
@@ -52,7 +52,7 @@ test(`runs under Node ${process.version}: signs and sends a webhook that node:cr
     );
     assert.equal(headers["x-controlroom-signature"], `sha256=${expected}`);
     assert.equal(headers["x-controlroom-delivery"], "d-1");
-    assert.equal(JSON.parse(body).alert.signal_type, "run_too_long");
+    assert.equal(JSON.parse(body).signal_type, "run_too_long");
   } finally {
     hook.server.close();
   }
@@ -69,7 +69,7 @@ test("under Node: a 500 is a failed attempt with its status; a Slack target gets
     const slack = { ...delivery, target: { name: "chat", kind: "slack", url_secret: "HOOK_URL" } };
     await dispatch.send(slack, { secret: (n) => secrets[n] });
     const body = JSON.parse(hook.seen[1].body);
-    assert.equal(body.text, ":warning: [WARNING] run_too_long · hello");
+    assert.equal(body.text, ":warning: [WARNING] run_too_long of hello");
     assert.equal(hook.seen[1].headers["x-controlroom-signature"], undefined);
   } finally {
     hook.server.close();
