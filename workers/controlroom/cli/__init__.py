@@ -9,10 +9,12 @@ import typer
 from rich.console import Console
 
 from controlroom import keys
+from controlroom.cli.alerts import register as register_alerts
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
+from controlroom.cli.routes import register as register_routes
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
@@ -39,6 +41,8 @@ register_artifacts(app)
 register_oncall(app)
 register_page_open(app)
 register_storage(app)
+register_routes(app)
+register_alerts(app)
 
 err = Console(stderr=True)
 
