@@ -17,6 +17,9 @@ from controlroom.specs.models import PipelineSpec
 def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
     body: dict[str, JsonValue] = spec.model_dump(mode="json")
+    # Absent stays absent: a spec without `alerts` keeps the body (and hash) it had before the field existed.
+    if body.get("alerts") is None:
+        body.pop("alerts", None)
     return body
 
 
