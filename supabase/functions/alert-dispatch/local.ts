@@ -93,8 +93,11 @@ const server = port
 let failures = 0;
 while (!stopping) {
   let busy = false;
+  const started = performance.now();
   try {
     const summary = await dispatchOnce(client, options);
+    const took = Math.round(performance.now() - started);
+    if (took > 1000) log("slow_round", { took_ms: took, claimed: summary.claimed });
     failures = 0;
     busy = summary.claimed >= (options.maxDeliveries ?? DEFAULTS.maxDeliveries);
     for (const result of summary.results) log("delivery", { ...result, lease_token: undefined });

@@ -125,6 +125,9 @@ class SpecAlerts(_Model):
         default=None, gt=0, description="A run queued this long raises run_stuck_queued (else the routing default)."
     )
     labels: dict[LabelKey, str] = Field(default_factory=dict, description="Labels on this pipeline's signals.")
+    criticality: Literal["low", "medium", "high", "critical"] = Field(
+        default="medium", description="Weighs this pipeline's alerts in their score (explain_alert_score)."
+    )
 
 
 class PipelineSpec(_Model):
