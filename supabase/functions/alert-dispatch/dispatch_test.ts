@@ -24,7 +24,7 @@ function delivery(kind: string, extra: Partial<Delivery> = {}): Delivery {
     attempt: 1,
     alert_id: "6f1c2a1e-0000-4000-8000-0000000000bb",
     tier: 1,
-    target: { name: "hook", kind, url_secret: "HOOK_URL", signing_secret: kind === "webhook" ? "HOOK_KEY" : null },
+    target: { name: "hook", kind, url_secret: "HOOK_URL", signing_secret: kind === "webhook" ? "HOOK_KEY" : null }, // pragma: allowlist secret
     // The shape private.alert_payload renders.
     payload: {
       change: "escalated",

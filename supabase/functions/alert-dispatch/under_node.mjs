@@ -34,7 +34,7 @@ const delivery = {
   attempt: 2,
   alert_id: "a-1",
   tier: 1,
-  target: { name: "hook", kind: "webhook", url_secret: "HOOK_URL", signing_secret: "HOOK_KEY" },
+  target: { name: "hook", kind: "webhook", url_secret: "HOOK_URL", signing_secret: "HOOK_KEY" }, // pragma: allowlist secret
   payload: { severity: "warning", signal_type: "run_too_long", subject: { spec: "hello" } },
 };
 
@@ -66,7 +66,7 @@ test("under Node: a 500 is a failed attempt with its status; a Slack target gets
     assert.equal(failed.outcome, "failed");
     assert.equal(failed.status_code, 500);
     assert.equal(failed.error, "HTTP 500: nope");
-    const slack = { ...delivery, target: { name: "chat", kind: "slack", url_secret: "HOOK_URL" } };
+    const slack = { ...delivery, target: { name: "chat", kind: "slack", url_secret: "HOOK_URL" } }; // pragma: allowlist secret
     await dispatch.send(slack, { secret: (n) => secrets[n] });
     const body = JSON.parse(hook.seen[1].body);
     assert.equal(body.text, ":warning: [WARNING] run_too_long of hello");

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controlroom.bench import report, scenarios
+from controlroom.bench import alerting, report, scenarios
 from controlroom.bench.scenarios import Config, Results
 from controlroom.bench.stack import BenchStack, load_average, machine
 from controlroom.settings import project_root
@@ -19,7 +19,7 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores")
+SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "alerting")
 
 
 def _ints(raw: str) -> list[int]:
@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             "growth": scenarios.growth,
             "submit": scenarios.submitting,
             "scores": scenarios.scores,
+            "alerting": alerting.signal_to_delivery,
         }
         for name in SCENARIOS:
             if name in wanted:

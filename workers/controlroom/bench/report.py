@@ -104,6 +104,13 @@ def verdicts(res: Results) -> list[Verdict]:
                     big <= 2 * small,
                 )
             )
+    alerting = [r for r in res.rows.values() if r.scenario == "alerting" and r.metric == "first delivery p95"]
+    check(
+        "signal → first delivery attempt p95 ≤ 2 s, local dispatcher",
+        alerting[0] if alerting else None,
+        lambda v: v <= 2000,
+        0,
+    )
     return out
 
 
