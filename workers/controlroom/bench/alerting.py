@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from controlroom import keys
 from controlroom.bench import world as W
 from controlroom.bench.scenarios import Config, Results
 from controlroom.bench.stats import percentile
@@ -81,7 +80,7 @@ def signal_to_delivery(cfg: Config, res: Results) -> None:
     env = {
         **os.environ,
         "SUPABASE_URL": cfg.stack.supabase_url,
-        "SUPABASE_SERVICE_ROLE_KEY": keys.api_key("service_role", cfg.stack.jwt_secret, int(time.time())),
+        "SUPABASE_SERVICE_ROLE_KEY": cfg.stack.service_role_key,
         "CONTROLROOM_FUNCTIONS_PORT": str(port),
         "CONTROLROOM_DISPATCH_SECRETS_FILE": str(folder / "dispatch.env"),
         "CONTROLROOM_DISPATCHER": "bench",
@@ -116,6 +115,8 @@ def signal_to_delivery(cfg: Config, res: Results) -> None:
                 arrived = arrivals.wait(fingerprint, WAIT_SECONDS)
                 if arrived is None:
                     lost += 1
+                    if not latencies:
+                        raise RuntimeError(f"no delivery arrived; see {folder / 'dispatch.log'}")
                 else:
                     latencies.append((arrived - t0) * 1000)
                 time.sleep(0.05)

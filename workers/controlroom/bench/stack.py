@@ -28,6 +28,7 @@ class StackEnv:
     supabase_url: str
     anon_key: str
     jwt_secret: str
+    service_role_key: str = ""  # the stack's own (its API gateway accepts exactly its two keys)
 
 
 class BenchStack:
@@ -64,6 +65,7 @@ class BenchStack:
             supabase_url=exported["SUPABASE_URL"],
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
+            service_role_key=exported["SUPABASE_SERVICE_ROLE_KEY"],
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()
