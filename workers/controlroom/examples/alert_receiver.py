@@ -8,6 +8,7 @@ as one JSON line to --out, so a script can wait for it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import json
@@ -59,8 +60,7 @@ def serve(port: int, key: str | None, out: Path | None) -> ThreadingHTTPServer:
             self.send_response(401 if verified is False else 200)
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    return server
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = serve(args.port, args.key, args.out)
     print(f"alert receiver on http://127.0.0.1:{args.port}/", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
