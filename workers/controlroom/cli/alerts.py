@@ -77,7 +77,9 @@ def _alert(plane: ControlPlane, alert_id: UUID) -> dict[str, Any]:
 
 
 def _when(value: str | None) -> str:
-    return common.local_time(datetime.fromisoformat(value)) if value else ""
+    """Local time; the date only when it is not today."""
+    today = common.local_day(datetime.now(UTC))
+    return common.local_time(datetime.fromisoformat(value), day=today) if value else ""
 
 
 def _what(alert: dict[str, Any]) -> str:
