@@ -43,28 +43,32 @@ comment on function private.signal_match_labels(jsonb, text, text, text, text, u
 
 create function private.matcher_matches(match jsonb, labels jsonb)
 returns boolean
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-    -- Every key must match (AND); a list matches when any glob does (OR); a missing label matches
-    -- nothing but an absent matcher. An empty or null matcher matches everything.
-    select coalesce(pg_catalog.bool_and(
-        case
-            when m.key = 'labels' then (
-                select coalesce(pg_catalog.bool_and(private.glob_matches(matcher_matches.labels ->> l.key, l.value)), true)
-                from pg_catalog.jsonb_each_text(m.value) as l (key, value)
-            )
-            when pg_catalog.jsonb_typeof(m.value) = 'array' then exists (
-                select
-                from pg_catalog.jsonb_array_elements_text(m.value) as g (glob)
-                where private.glob_matches(matcher_matches.labels ->> m.key, g.glob)
-            )
-            else private.glob_matches(matcher_matches.labels ->> m.key, m.value #>> '{}')
-        end
-    ), true)
-    from pg_catalog.jsonb_each(coalesce(matcher_matches.match, '{}'::jsonb)) as m (key, value)
+begin
+    return (
+            -- Every key must match (AND); a list matches when any glob does (OR); a missing label matches
+            -- nothing but an absent matcher. An empty or null matcher matches everything.
+            select coalesce(pg_catalog.bool_and(
+                case
+                    when m.key = 'labels' then (
+                        select coalesce(pg_catalog.bool_and(private.glob_matches(matcher_matches.labels ->> l.key, l.value)), true)
+                        from pg_catalog.jsonb_each_text(m.value) as l (key, value)
+                    )
+                    when pg_catalog.jsonb_typeof(m.value) = 'array' then exists (
+                        select
+                        from pg_catalog.jsonb_array_elements_text(m.value) as g (glob)
+                        where private.glob_matches(matcher_matches.labels ->> m.key, g.glob)
+                    )
+                    else private.glob_matches(matcher_matches.labels ->> m.key, m.value #>> '{}')
+                end
+            ), true)
+            from pg_catalog.jsonb_each(coalesce(matcher_matches.match, '{}'::jsonb)) as m (key, value)
+    );
+end
 $$;
 
 comment on function private.matcher_matches(jsonb, jsonb) is
@@ -72,19 +76,23 @@ comment on function private.matcher_matches(jsonb, jsonb) is
 
 create function private.alert_group_key(route jsonb, labels jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-    -- Alertmanager's group key: the route, then the group_by labels in the order given.
-    select (alert_group_key.route ->> 'name') || ':{' || coalesce((
-        select pg_catalog.string_agg(
-            g.label || '=' || pg_catalog.to_json(coalesce(alert_group_key.labels ->> g.label, ''))::text, ',' order by g.ordinality
-        )
-        from pg_catalog.jsonb_array_elements_text(coalesce(alert_group_key.route -> 'group_by', '[]'::jsonb))
-            with ordinality as g (label, ordinality)
-    ), '') || '}'
+begin
+    return (
+            -- Alertmanager's group key: the route, then the group_by labels in the order given.
+            select (alert_group_key.route ->> 'name') || ':{' || coalesce((
+                select pg_catalog.string_agg(
+                    g.label || '=' || pg_catalog.to_json(coalesce(alert_group_key.labels ->> g.label, ''))::text, ',' order by g.ordinality
+                )
+                from pg_catalog.jsonb_array_elements_text(coalesce(alert_group_key.route -> 'group_by', '[]'::jsonb))
+                    with ordinality as g (label, ordinality)
+            ), '') || '}'
+    );
+end
 $$;
 
 comment on function private.alert_group_key(jsonb, jsonb) is
@@ -92,31 +100,35 @@ comment on function private.alert_group_key(jsonb, jsonb) is
 
 create function private.matching_routes(body jsonb, labels jsonb)
 returns table (ord integer, route jsonb, route_name text, group_key text)
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-    -- First match wins; a matching route with continue: true lets the routes after it match too
-    -- (Alertmanager's continue). A route is taken when it matches and every matching route before
-    -- it continues.
-    with matched as (
-        select (r.ordinality)::integer as ord, r.value as route,
-            coalesce((r.value ->> 'continue')::boolean, false) as continues
-        from pg_catalog.jsonb_array_elements(coalesce(matching_routes.body -> 'routes', '[]'::jsonb))
-            with ordinality as r (value, ordinality)
-        where private.matcher_matches(r.value -> 'match', matching_routes.labels)
-    ),
-    taken as (
-        select m.*, coalesce(pg_catalog.bool_and(m.continues) over (
-            order by m.ord rows between unbounded preceding and 1 preceding
-        ), true) as reached
-        from matched as m
-    )
-    select t.ord, t.route, t.route ->> 'name', private.alert_group_key(t.route, matching_routes.labels)
-    from taken as t
-    where t.reached
-    order by t.ord
+#variable_conflict use_column
+begin
+    return query
+        -- First match wins; a matching route with continue: true lets the routes after it match too
+        -- (Alertmanager's continue). A route is taken when it matches and every matching route before
+        -- it continues.
+        with matched as (
+            select (r.ordinality)::integer as ord, r.value as route,
+                coalesce((r.value ->> 'continue')::boolean, false) as continues
+            from pg_catalog.jsonb_array_elements(coalesce(matching_routes.body -> 'routes', '[]'::jsonb))
+                with ordinality as r (value, ordinality)
+            where private.matcher_matches(r.value -> 'match', matching_routes.labels)
+        ),
+        taken as (
+            select m.*, coalesce(pg_catalog.bool_and(m.continues) over (
+                order by m.ord rows between unbounded preceding and 1 preceding
+            ), true) as reached
+            from matched as m
+        )
+        select t.ord, t.route, t.route ->> 'name', private.alert_group_key(t.route, matching_routes.labels)
+        from taken as t
+        where t.reached
+        order by t.ord;
+end
 $$;
 
 comment on function private.matching_routes(jsonb, jsonb) is
@@ -124,19 +136,23 @@ comment on function private.matching_routes(jsonb, jsonb) is
 
 create function private.active_silence(workspace_id uuid, labels jsonb, as_of timestamptz)
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select s.id
-    from public.alert_silences as s
-    where s.workspace_id = active_silence.workspace_id
-      and s.ends_at > active_silence.as_of
-      and s.starts_at <= active_silence.as_of
-      and s.expired_at is null
-      and private.matcher_matches(s.matchers, active_silence.labels)
-    order by s.ends_at desc, s.id
-    limit 1
+begin
+    return (
+            select s.id
+            from public.alert_silences as s
+            where s.workspace_id = active_silence.workspace_id
+              and s.ends_at > active_silence.as_of
+              and s.starts_at <= active_silence.as_of
+              and s.expired_at is null
+              and private.matcher_matches(s.matchers, active_silence.labels)
+            order by s.ends_at desc, s.id
+            limit 1
+    );
+end
 $$;
 
 comment on function private.active_silence(uuid, jsonb, timestamptz) is
@@ -144,28 +160,36 @@ comment on function private.active_silence(uuid, jsonb, timestamptz) is
 
 create function private.inhibiting_alert(workspace_id uuid, body jsonb, alert_id uuid, labels jsonb)
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    -- Alertmanager's inhibition: an unresolved alert matching a rule's source_match mutes alerts
-    -- matching its target_match when the labels listed in equal have the same value in both. An
-    -- alert never inhibits itself.
-    select a.id
-    from pg_catalog.jsonb_array_elements(coalesce(inhibiting_alert.body -> 'inhibit_rules', '[]'::jsonb)) as r (rule)
-    inner join public.alerts as a
-        on a.workspace_id = inhibiting_alert.workspace_id
-        and a.status <> 'resolved'
-        and a.id is distinct from inhibiting_alert.alert_id
-        and private.matcher_matches(r.rule -> 'source_match', a.labels)
-    where private.matcher_matches(r.rule -> 'target_match', inhibiting_alert.labels)
-      and not exists (
-          select
-          from pg_catalog.jsonb_array_elements_text(coalesce(r.rule -> 'equal', '[]'::jsonb)) as e (label)
-          where (a.labels ->> e.label) is distinct from (inhibiting_alert.labels ->> e.label)
-      )
-    order by a.opened_at, a.id
-    limit 1
+begin
+    -- Most routing documents have no inhibit rules: no scan of the unresolved alerts then.
+    if pg_catalog.jsonb_array_length(coalesce(inhibiting_alert.body -> 'inhibit_rules', '[]'::jsonb)) = 0 then
+        return null;
+    end if;
+    return (
+            -- Alertmanager's inhibition: an unresolved alert matching a rule's source_match mutes alerts
+            -- matching its target_match when the labels listed in equal have the same value in both. An
+            -- alert never inhibits itself.
+            select a.id
+            from pg_catalog.jsonb_array_elements(coalesce(inhibiting_alert.body -> 'inhibit_rules', '[]'::jsonb)) as r (rule)
+            inner join public.alerts as a
+                on a.workspace_id = inhibiting_alert.workspace_id
+                and a.status <> 'resolved'
+                and a.id is distinct from inhibiting_alert.alert_id
+                and private.matcher_matches(r.rule -> 'source_match', a.labels)
+            where private.matcher_matches(r.rule -> 'target_match', inhibiting_alert.labels)
+              and not exists (
+                  select
+                  from pg_catalog.jsonb_array_elements_text(coalesce(r.rule -> 'equal', '[]'::jsonb)) as e (label)
+                  where (a.labels ->> e.label) is distinct from (inhibiting_alert.labels ->> e.label)
+              )
+            order by a.opened_at, a.id
+            limit 1
+    );
+end
 $$;
 
 comment on function private.inhibiting_alert(uuid, jsonb, uuid, jsonb) is

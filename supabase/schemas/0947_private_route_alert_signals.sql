@@ -175,6 +175,9 @@ create function private.alert_signals_after_insert()
 returns trigger
 language plpgsql
 set search_path = ''
+-- Routing looks alerts up by key: index lookups whatever the statement that raised the signals set
+-- (the runs triggers turn nested loops off for their own joins, 0300).
+set enable_nestloop = on
 as $$
 begin
     perform private.route_alert_signals(array(select n.id from new_signals as n order by n.id));

@@ -10,6 +10,10 @@ create function private.run_transitions_raise_signals()
 returns trigger
 language plpgsql
 set search_path = ''
+-- Fired inside private.runs_after_update, which turns nested loops off for its own joins (0300);
+-- a SET clause lasts for nested calls, and without nested loops every lookup below (runs, specs,
+-- alerts by key) became a scan of its whole table: seconds per completion on a large runs table.
+set enable_nestloop = on
 as $$
 begin
     if not exists (select from new_transitions as n where n.to_status in ('failed', 'timed_out', 'succeeded')) then
@@ -21,7 +25,7 @@ begin
     with t as (
         select n.run_id, n.workspace_id, n.attempt_no, n.to_status, n.actor, n.reason, n.at,
             r.pool, s.name as spec_name, s.max_attempts,
-            coalesce(s.body #> '{alerts,labels}', '{}'::jsonb) as labels
+            private.spec_alert_labels(s.body) as labels
         from new_transitions as n
         inner join public.runs as r on r.id = n.run_id
         inner join public.pipeline_specs as s on s.id = r.spec_id
@@ -86,6 +90,8 @@ create function private.run_events_raise_signals()
 returns trigger
 language plpgsql
 set search_path = ''
+-- Index lookups whatever the firing statement set (see run_transitions_raise_signals).
+set enable_nestloop = on
 as $$
 begin
     if not exists (
@@ -103,7 +109,7 @@ begin
             when 'lease.rejected' then 'lease_rejected:run:' || e.run_id::text
             else 'artifact_verification_failed:artifact:' || coalesce(e.payload ->> 'artifact_id', e.run_id::text)
         end,
-        coalesce(s.body #> '{alerts,labels}', '{}'::jsonb),
+        private.spec_alert_labels(s.body),
         e.payload || pg_catalog.jsonb_build_object('message', e.message, 'event_id', e.id, 'phase', e.phase),
         e.ts
     from new_events as e

@@ -24,9 +24,9 @@ begin
         workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, labels, payload, raised_at
     )
     select r.workspace_id, r.id, s.name, r.pool, 'run_too_long', 'warning', 'run_too_long:run:' || r.id::text,
-        coalesce(s.body #> '{alerts,labels}', '{}'::jsonb),
+        private.spec_alert_labels(s.body),
         pg_catalog.jsonb_build_object(
-            'threshold_seconds', (s.body #>> '{alerts,duration_warning_seconds}')::double precision,
+            'threshold_seconds', private.spec_alert_seconds(s.body, 'duration_warning_seconds'),
             'running_seconds', extract(epoch from raise_time_signals.as_of - r.first_claimed_at)::double precision,
             'attempt_no', r.attempt_count, 'first_claimed_at', r.first_claimed_at
         ),
@@ -35,9 +35,8 @@ begin
     inner join public.pipeline_specs as s on s.id = r.spec_id
     where r.status = any(private.active_run_statuses())
       and (raise_time_signals.workspace_id is null or r.workspace_id = raise_time_signals.workspace_id)
-      and pg_catalog.jsonb_typeof(s.body #> '{alerts,duration_warning_seconds}') = 'number'
       and r.first_claimed_at + pg_catalog.make_interval(
-          secs => (s.body #>> '{alerts,duration_warning_seconds}')::double precision
+          secs => private.spec_alert_seconds(s.body, 'duration_warning_seconds')
       ) <= raise_time_signals.as_of
       and not exists (
           select from public.alert_signals as g
@@ -52,7 +51,7 @@ begin
     -- defaults.queued_warning_seconds), with the first reason explain_wait gives.
     for v_stuck in
         select distinct on (r.workspace_id, r.pool) r.id as run_id, r.workspace_id, r.pool, s.name as spec_name,
-            coalesce(s.body #> '{alerts,labels}', '{}'::jsonb) as labels, th.seconds as threshold,
+            private.spec_alert_labels(s.body) as labels, th.seconds as threshold,
             r.status_changed_at as queued_at
         from (
             select distinct v.workspace_id from public.alert_route_versions as v
@@ -62,7 +61,7 @@ begin
         inner join public.runs as r on r.workspace_id = w.workspace_id and r.status = 'queued'
         inner join public.pipeline_specs as s on s.id = r.spec_id
         cross join lateral (select coalesce(
-            (s.body #>> '{alerts,queued_warning_seconds}')::double precision,
+            private.spec_alert_seconds(s.body, 'queued_warning_seconds'),
             (cv.body #>> '{defaults,queued_warning_seconds}')::double precision
         ) as seconds) as th
         where th.seconds is not null

@@ -19,7 +19,7 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "alerting")
+SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "escalation", "alerting")
 
 
 def _ints(raw: str) -> list[int]:
@@ -68,6 +68,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--submit-runs", type=int, default=None, help="runs per submit case (10,000, quick 2,000)")
     p.add_argument("--score-sizes", default=None, help="queued runs rescored by the tick (100000; quick 10000)")
+    p.add_argument("--escalation-sizes", default=None, help="open alerts the escalation sweep runs over (10000)")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -114,6 +115,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         processes=args.processes,
         submit_runs_count=args.submit_runs or (2000 if q else 10_000),
         score_sizes=_ints(args.score_sizes or ("10000" if q else "100000")),
+        escalation_sizes=_ints(args.escalation_sizes or "10000"),
     )
 
 
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             "growth": scenarios.growth,
             "submit": scenarios.submitting,
             "scores": scenarios.scores,
+            "escalation": scenarios.escalation,
             "alerting": alerting.signal_to_delivery,
         }
         for name in SCENARIOS:
