@@ -7,6 +7,7 @@ import {
   bounded,
   type Delivery,
   DELIVERY_HEADER,
+  makeHandler,
   prepare,
   send,
   sign,
@@ -180,4 +181,33 @@ Deno.test("bounded runs at most `limit` at once and a slow item never holds up t
   assertEquals(results, [800, 20, 20, 20, 20, 20]);
   assertEquals(most, 2);
   assertEquals(finished.at(-1), 400, "the five quick ones finished while the slow one ran");
+});
+
+Deno.test("the function refuses anything but a POST with the service-role bearer, before touching the outbox", async () => {
+  const untouchable = {
+    rpc(): never {
+      throw new Error("the outbox was touched");
+    },
+  };
+  const handler = makeHandler({ client: untouchable, secret: () => undefined, token: "service-key", dispatcher: "t" });
+  const get = await handler(
+    new Request("http://x/", { method: "GET", headers: { Authorization: "Bearer service-key" } }),
+  );
+  assertEquals(get.status, 405);
+  const anon = await handler(
+    new Request("http://x/", { method: "POST", headers: { Authorization: "Bearer anon-key" } }),
+  );
+  assertEquals(anon.status, 401);
+  const none = await handler(new Request("http://x/", { method: "POST" }));
+  assertEquals(none.status, 401);
+  const open = makeHandler({ client: untouchable, secret: () => undefined, token: "", dispatcher: "t" });
+  assertEquals(
+    (await open(new Request("http://x/", { method: "POST", headers: { Authorization: "Bearer " } }))).status,
+    401,
+  );
+  const allowed = await handler(
+    new Request("http://x/", { method: "POST", headers: { Authorization: "Bearer service-key" } }),
+  );
+  assertEquals(allowed.status, 502, "a caller with the key gets a round (here the outbox refuses: 502)");
+  assertMatch((await allowed.json()).error, /the outbox was touched/);
 });
