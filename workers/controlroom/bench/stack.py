@@ -29,6 +29,7 @@ class StackEnv:
     anon_key: str
     jwt_secret: str
     service_role_key: str = ""  # the stack's own (its API gateway accepts exactly its two keys)
+    state_dir: str = ""  # where the stack keeps its pid files (CPU figures of the API)
 
 
 class BenchStack:
@@ -66,6 +67,7 @@ class BenchStack:
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
             service_role_key=exported["SUPABASE_SERVICE_ROLE_KEY"],
+            state_dir=str(self.state),
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()
