@@ -52,6 +52,7 @@ declare
     v_due uuid [] := '{}'::uuid [];
     v_resolved public.alerts;
     v_as_of timestamptz;
+    v_counted boolean;
 begin
     for v_signal in
         select s.* from public.alert_signals as s where s.id = any(route_alert_signals.signal_ids) order by s.id
@@ -84,8 +85,6 @@ begin
             v_signal.spec_name, v_signal.pool, v_signal.executor_id, v_signal.run_id);
 
         for v_route in select m.* from private.matching_routes(v_version.body, v_labels) as m order by m.ord loop
-            -- GUARD: two transactions raising the same fingerprint: the partial unique index on
-            -- unresolved alerts makes the second insert wait and then take the update path.
             select a.* into v_alert
             from public.alerts as a
             where a.workspace_id = v_signal.workspace_id
@@ -93,26 +92,8 @@ begin
               and a.fingerprint = v_signal.fingerprint
               and a.status <> 'resolved'
             for update;
-            if found then
-                update public.alerts as a
-                set signal_count = a.signal_count + 1,
-                    last_signal_at = greatest(a.last_signal_at, v_as_of),
-                    severity = case when private.severity_rank(v_signal.severity) > private.severity_rank(a.severity)
-                        then v_signal.severity else a.severity end,
-                    runs_affected = a.runs_affected + case when v_signal.run_id is not null and not exists (
-                        select from public.alert_signals as p
-                        where p.workspace_id = v_signal.workspace_id and p.fingerprint = v_signal.fingerprint
-                          and p.raised_at >= a.opened_at and p.id < v_signal.id and p.run_id = v_signal.run_id
-                    ) then 1 else 0 end,
-                    subject = private.signal_subject(v_signal),
-                    labels = v_labels,
-                    updated_at = v_as_of
-                where a.id = v_alert.id
-                returning a.* into v_alert;
-                insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
-                values (v_alert.id, v_alert.workspace_id, 'signal', v_alert.status, v_alert.status, v_alert.tier,
-                    v_signal.id, 'system:signal', v_as_of);
-            else
+            v_counted := found;
+            if not v_counted then
                 select a.* into v_alert
                 from public.alerts as a
                 where a.workspace_id = v_signal.workspace_id
@@ -149,10 +130,45 @@ begin
                         private.first_escalation_at(v_route.route, v_as_of), v_as_of, v_as_of, v_as_of,
                         case when v_signal.run_id is null then 0 else 1 end, v_as_of
                     )
+                    -- GUARD: another transaction opened this alert since the lookup above: the partial
+                    -- unique index makes this insert wait for it and then do nothing; the signal then
+                    -- counts into that alert (below) instead of failing the transaction that raised it.
+                    on conflict (workspace_id, route_name, fingerprint) where status <> 'resolved' do nothing
                     returning * into v_alert;
-                    insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
-                    values (v_alert.id, v_alert.workspace_id, 'opened', null, 'open', 0, v_signal.id, 'system:signal', v_as_of);
+                    if found then
+                        insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
+                        values (v_alert.id, v_alert.workspace_id, 'opened', null, 'open', 0, v_signal.id, 'system:signal', v_as_of);
+                    else
+                        select a.* into v_alert
+                        from public.alerts as a
+                        where a.workspace_id = v_signal.workspace_id
+                          and a.route_name = v_route.route_name
+                          and a.fingerprint = v_signal.fingerprint
+                          and a.status <> 'resolved'
+                        for update;
+                        v_counted := true;
+                    end if;
                 end if;
+            end if;
+            if v_counted then
+                update public.alerts as a
+                set signal_count = a.signal_count + 1,
+                    last_signal_at = greatest(a.last_signal_at, v_as_of),
+                    severity = case when private.severity_rank(v_signal.severity) > private.severity_rank(a.severity)
+                        then v_signal.severity else a.severity end,
+                    runs_affected = a.runs_affected + case when v_signal.run_id is not null and not exists (
+                        select from public.alert_signals as p
+                        where p.workspace_id = v_signal.workspace_id and p.fingerprint = v_signal.fingerprint
+                          and p.raised_at >= a.opened_at and p.id < v_signal.id and p.run_id = v_signal.run_id
+                    ) then 1 else 0 end,
+                    subject = private.signal_subject(v_signal),
+                    labels = v_labels,
+                    updated_at = v_as_of
+                where a.id = v_alert.id
+                returning a.* into v_alert;
+                insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
+                values (v_alert.id, v_alert.workspace_id, 'signal', v_alert.status, v_alert.status, v_alert.tier,
+                    v_signal.id, 'system:signal', v_as_of);
             end if;
             update public.alerts as a set score = private.alert_score(v_alert, v_as_of)
             where a.id = v_alert.id;

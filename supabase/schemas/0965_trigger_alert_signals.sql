@@ -19,6 +19,16 @@ begin
     if not exists (select from new_transitions as n where n.to_status in ('failed', 'timed_out', 'succeeded')) then
         return null;
     end if;
+    -- The hot path: successes only, and no unresolved alert in their workspaces that a success could
+    -- clear. One probe of the unresolved alerts per workspace instead of the statement below.
+    if not exists (select from new_transitions as n where n.to_status in ('failed', 'timed_out'))
+        and not exists (
+            select
+            from (select distinct n.workspace_id from new_transitions as n where n.to_status = 'succeeded') as w
+            inner join public.alerts as a on a.workspace_id = w.workspace_id and a.status <> 'resolved'
+        ) then
+        return null;
+    end if;
     insert into public.alert_signals (
         workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, is_recovery, labels, payload, raised_at
     )
