@@ -32,6 +32,8 @@ SCENARIOS = (
     "wakecost",
     "escalation",
     "alerting",
+    "reclaim",
+    "sweepcost",
 )
 
 
@@ -84,6 +86,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--escalation-sizes", default=None, help="open alerts the escalation sweep runs over (10000)")
     p.add_argument("--idle-executors", default="8,64,256", help="idle fleets whose cost is measured")
     p.add_argument("--idle-seconds", type=float, default=None, help="measured window per idle case (20 s, quick 5 s)")
+    p.add_argument("--reclaim-runs", type=int, default=None, help="runs on the killed worker (8, quick 4)")
+    p.add_argument("--reclaim-backoffs", default="0,10", help="retry base_seconds of the reclaim spec, per case")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -133,6 +137,8 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         escalation_sizes=_ints(args.escalation_sizes or "10000"),
         idle_executors=_ints(args.idle_executors),
         idle_seconds=args.idle_seconds or (5.0 if q else 20.0),
+        reclaim_runs=args.reclaim_runs or (4 if q else 8),
+        reclaim_backoffs=[float(x) for x in args.reclaim_backoffs.split(",") if x.strip()],
     )
 
 
@@ -182,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             "wakeup": wakeup.pickup,
             "idle": wakeup.idle_cost,
             "wakecost": wakeup.trigger_cost,
+            "reclaim": scenarios.reclaim,
+            "sweepcost": scenarios.sweep_cost,
         }
         for name in SCENARIOS:
             if name in wanted:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -30,6 +30,8 @@ class StackEnv:
     jwt_secret: str
     service_role_key: str = ""  # the stack's own (its API gateway accepts exactly its two keys)
     state_dir: str = ""  # where the stack keeps its pid files (CPU figures of the API)
+    # Everything `controlroom env` exported: what a real `controlroom worker` needs (S3, IAM, keys).
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 class BenchStack:
@@ -68,6 +70,7 @@ class BenchStack:
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
             service_role_key=exported["SUPABASE_SERVICE_ROLE_KEY"],
             state_dir=str(self.state),
+            exports=exported,
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()
