@@ -30,6 +30,9 @@ def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
             else phase
             for phase in phases
         ]
+    # Absent stays absent: a spec without `alerts` keeps the body (and hash) it had before the field existed.
+    if body.get("alerts") is None:
+        body.pop("alerts", None)
     return body
 
 
