@@ -415,12 +415,59 @@ const EXECUTOR_COLUMNS = [
 
 // -- alerts (placeholder) ---------------------------------------------------------------------------
 
-async function alertsView() {
-  view.dataset.shell = "alerts";
-  view.replaceChildren(h("h1", {}, "Alerts"), h("div", { class: "placeholder", id: "alerts-placeholder" },
-    h("p", {}, h("strong", {}, "Not available yet."), " Alerts (open/acked, ack, escalation state) arrive with the alerting work, which has not landed."),
-    h("p", {}, "This view reads nothing. Until then: failed runs are on the run board (status failed, timed_out), and cap breaches in each run's phases.")));
+// Open and acknowledged alerts, highest score first (the alert score: severity, runs affected,
+// deadlines, spec criticality; `controlroom alerts show` explains it). Ack and resolve go through
+// the RPCs, so RLS and the workspace role decide, not the page (a viewer is refused with 42501).
+async function alertsView(_arg, _fresh, current) {
+  const rows = await q(db.from("alerts")
+    .select("id,workspace_id,route_name,signal_type,severity,status,tier,subject,opened_at,acknowledged_at,acknowledged_by,last_signal_at,signal_count,runs_affected,next_escalation_at,score")
+    .in("status", ["open", "acknowledged"]).order("score", { ascending: false }).order("opened_at").limit(200));
+  if (!current()) return;
+  ensureShell("alerts", "Alerts", () => h("div", {},
+    h("p", { class: "muted" }, "Open and acknowledged alerts of your workspaces, highest score first. Acknowledging stops escalation; resolving closes the alert (it reopens if the problem recurs)."),
+    h("p", { class: "error", id: "alert-error", role: "alert" }),
+    table(ALERT_COLUMNS, [])));
+  patchRows(view.querySelector("tbody"), ALERT_COLUMNS, rows, "no open alerts");
 }
+
+async function actOnAlert(fn, alertId) {
+  const out = document.getElementById("alert-error");
+  try {
+    await q(db.rpc(fn, { alert_id: alertId }));
+    out.textContent = "";
+  } catch (e) {
+    out.textContent = `${fn.replace("_alert", "")} refused: ${e.message}`;
+  }
+  show(false);
+}
+
+function alertSubject(a) {
+  const s = a.subject || {};
+  if (s.run_id) return h("a", { href: `#/run/${s.run_id}`, class: "mono" }, `run ${short(s.run_id)}`);
+  return [s.spec && `spec ${s.spec}`, s.pool && `pool ${s.pool}`, s.executor_id && `executor ${short(s.executor_id)}`].filter(Boolean).join(", ") || "workspace";
+}
+
+function escalation(a) {
+  if (a.status === "acknowledged") return `tier ${a.tier}, stopped (acked by ${a.acknowledged_by || "?"})`;
+  if (a.next_escalation_at) return `tier ${a.tier}, next ${duration(between(new Date().toISOString(), a.next_escalation_at))}`;
+  return `tier ${a.tier}, last tier`;
+}
+
+const ALERT_COLUMNS = [
+  { title: "severity", width: "84px", cell: (a) => h("span", { class: `sev sev-${a.severity}` }, a.severity) },
+  { title: "signal", width: "150px", cell: (a) => a.signal_type },
+  { title: "subject", width: "150px", cell: alertSubject },
+  { title: "workspace", width: "120px", cell: (a) => slug(a.workspace_id) },
+  { title: "status", width: "110px", cell: (a) => a.status },
+  { title: "escalation", width: "190px", cell: escalation },
+  { title: "opened", width: "90px", num: true, cell: (a) => `${duration(between(a.opened_at, null))} ago` },
+  { title: "signals", width: "64px", num: true, cell: (a) => a.signal_count },
+  // The hidden id makes the cell's text differ per alert, so patchRows replaces the buttons (and
+  // their handlers) when another alert moves into the row.
+  { title: "", cell: (a) => h("span", { class: "actions" }, h("span", { class: "key" }, a.id),
+    a.status === "open" ? h("button", { type: "button", class: "ack", "data-alert": a.id, onclick: () => actOnAlert("acknowledge_alert", a.id) }, "Ack") : null,
+    h("button", { type: "button", class: "resolve", "data-alert": a.id, onclick: () => actOnAlert("resolve_alert", a.id) }, "Resolve")) },
+];
 
 // -- usage ------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from playwright.sync_api import Page, expect
 
 from controlroom.client.control_plane import ControlPlane
@@ -47,6 +48,29 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
     stuck = specs.write("gpu-train", labels={"gpu": "a100"})
     for path in (failing, ok, stuck):
         publish(path)
+    # Who is paged: failures of this workspace open an alert (the test stack's dispatcher is off, so
+    # nothing is sent; the alert and its escalation state are what the page shows).
+    routes = specs.folder / "routes.yaml"
+    routes.write_text(
+        yaml.safe_dump(
+            {
+                "workspace": specs.workspace,
+                "targets": {"oncall": {"kind": "webhook", "url_secret": "PAGE_TEST_WEBHOOK_URL"}},
+                "routes": [
+                    {
+                        "name": "failures",
+                        "match": {"signal_type": ["run_failed"]},
+                        "escalation": [
+                            {"targets": ["oncall"], "after_seconds": 0},
+                            {"targets": ["oncall"], "after_seconds": 3600},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    published = invoke("routes", "publish", str(routes))
+    assert published.exit_code == 0, published.output
     failed_id, ok_id = submit(failing), submit(ok)
     worker = start_worker(specs.pool, "--once")
     assert worker.wait(timeout=120) == 0
@@ -56,7 +80,7 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
 
     # Sign in: `controlroom open` mints a short-lived token for a local member of this workspace only.
     email = f"oncall-{uuid.uuid4().hex[:8]}@localhost"
-    opened = run_cli("open", "--no-browser", "--email", email, "--workspace", specs.workspace, "--role", "viewer")
+    opened = run_cli("open", "--no-browser", "--email", email, "--workspace", specs.workspace, "--role", "operator")
     assert opened.code == 0, opened.stderr
     page.goto(opened.stdout.strip())
     expect(page.locator(".who")).to_have_text(email)
@@ -104,10 +128,18 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
     expect(page.locator("main tbody")).to_contain_text("no executors visible to you")
     page.screenshot(path=str(shots / "executors.png"))
 
-    # Alerts: the alerting work has not landed; the view says so and reads nothing.
+    # Alerts: the failed run's alert, open at tier 1 and escalating; Ack stops the escalation.
     page.keyboard.press("4")
-    expect(page.locator("#alerts-placeholder")).to_contain_text("Not available yet")
+    expect(page.locator("h1")).to_have_text("Alerts")
+    alert_row = page.locator("main tbody tr", has_text=f"run {failed_id[:8]}")
+    expect(alert_row).to_contain_text("run_failed")
+    expect(alert_row).to_contain_text("open")
+    expect(alert_row).to_contain_text("tier 1, next")
     page.screenshot(path=str(shots / "alerts.png"))
+    alert_row.get_by_role("button", name="Ack").click()
+    expect(alert_row).to_contain_text("acknowledged")
+    expect(alert_row).to_contain_text("stopped (acked by user:")
+    expect(page.locator("#alert-error")).to_be_empty()
 
     # Usage: today's run time of this workspace, as a chart and a table.
     page.keyboard.press("5")
