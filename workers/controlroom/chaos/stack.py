@@ -52,7 +52,9 @@ class PrivateStack:
             "CONTROLROOM_API_PORT": str(self.ports.api),
             "CONTROLROOM_S3_PORT": str(self.ports.s3),
             "CONTROLROOM_PAGE_PORT": str(self.ports.page),
-            "CONTROLROOM_PG_FAST": "1",
+            # Durable commits: a crash (pg_ctl -m immediate) must lose nothing that was acknowledged,
+            # as in production; the fast setting (synchronous_commit off) loses the last commits.
+            "CONTROLROOM_PG_FAST": "0",
         }
         return env
 
@@ -104,16 +106,14 @@ class PrivateStack:
             argv = ["runuser", "-u", OS_USER, "--", *argv]
         subprocess.run(argv, cwd="/", capture_output=True, check=True, timeout=120)
 
-    def postgres_restart(self, mode: str) -> None:
-        """mode fast: a clean restart (sessions ended, checkpoint); immediate: a crash (recovery on start)."""
-        self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
-        self._cluster().start()
-
     def postgres_stop(self, mode: str = "fast") -> None:
+        """mode fast: a clean shutdown (sessions ended, checkpoint); immediate: a crash (recovery on start)."""
         self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
 
     def postgres_start(self) -> None:
-        self._cluster().start()
+        # pg_ctl itself, not Cluster.start: that rewrites the configuration from this process's
+        # environment, which may ask for the fast (non-durable) settings of the test stack.
+        self._pg_ctl("-l", str(self._cluster().log_file), "-w", "-t", "60", "start")
 
     def api_restart(self, down_seconds: float = 0.0) -> None:
         api = DataApi(self._cluster())
