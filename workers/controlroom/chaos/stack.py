@@ -34,9 +34,10 @@ class Ports:
 class PrivateStack:
     """`controlroom up` on its own state folder and ports; faults act on its processes only."""
 
-    def __init__(self, state_dir: Path, ports: Ports) -> None:
+    def __init__(self, state_dir: Path, ports: Ports, *, durable: bool = True) -> None:
         self.state_dir = state_dir
         self.ports = ports
+        self.durable = durable
         self.env: dict[str, str] = {}
 
     def _base_env(self) -> dict[str, str]:
@@ -54,7 +55,8 @@ class PrivateStack:
             "CONTROLROOM_PAGE_PORT": str(self.ports.page),
             # Durable commits: a crash (pg_ctl -m immediate) must lose nothing that was acknowledged,
             # as in production; the fast setting (synchronous_commit off) loses the last commits.
-            "CONTROLROOM_PG_FAST": "0",
+            # Only tests that never crash Postgres may trade that for a faster start.
+            "CONTROLROOM_PG_FAST": "0" if self.durable else "1",
         }
         return env
 
