@@ -61,6 +61,7 @@ class Report:
     faults: list[Fault]
     worker_exits: list[dict[str, Any]]
     kill_reclaim_seconds: list[float]
+    kill_requeue_seconds: list[float]
     duration_seconds: float
     unfinished: int
     faults_by_kind: dict[str, int] = field(default_factory=dict)
@@ -74,8 +75,9 @@ class Report:
             and all(f.ok for f in self.faults)
         )
 
-    def latency(self) -> dict[str, float | None]:
-        xs = sorted(self.kill_reclaim_seconds)
+    @staticmethod
+    def latency(values: list[float]) -> dict[str, float | None]:
+        xs = sorted(values)
         if not xs:
             return {"n": 0, "p50": None, "p95": None, "max": None}
         return {
@@ -106,7 +108,10 @@ class Report:
             },
             "faults": self.faults_by_kind,
             "faults_failed_to_inject": [f.detail for f in self.faults if not f.ok],
-            "kill_to_reclaim_seconds": self.latency(),
+            # Requeue: the sweep noticed the dead lease. Re-claim: a worker took the run again, which
+            # also includes the run's wait in the queue behind the others.
+            "kill_to_requeue_seconds": self.latency(self.kill_requeue_seconds),
+            "kill_to_reclaim_seconds": self.latency(self.kill_reclaim_seconds),
             "worker_exits": self.worker_exits,
             "examples": self.findings.examples,
         }
@@ -238,6 +243,7 @@ def run_chaos(config: ChaosConfig) -> Report:
         with psycopg.connect(env["DATABASE_URL"]) as conn:
             findings = verify(conn, s3, env["CONTROLROOM_BUCKET"], str(workspace.id), config.runs, REQUIRED_ARTIFACTS)
             latencies = _reclaim_latencies(conn, injector.faults)
+            requeues = _requeue_latencies(conn, injector.faults)
         service.close()
         by_kind: dict[str, int] = {}
         for fault in injector.faults:
@@ -251,6 +257,7 @@ def run_chaos(config: ChaosConfig) -> Report:
                 {"worker": e.slot, "exit_code": e.code, "log": e.log, "tail": _tail(e.log)} for e in fleet.own_exits()
             ],
             kill_reclaim_seconds=latencies,
+            kill_requeue_seconds=requeues,
             duration_seconds=time.monotonic() - started,
             unfinished=unfinished,
             faults_by_kind=by_kind,
@@ -296,6 +303,24 @@ def _reclaim_latencies(conn: psycopg.Connection[Any], faults: list[Fault]) -> li
             row = conn.execute(
                 "select extract(epoch from min(claimed_at)) from public.run_attempts "
                 "where run_id = %s and attempt_no > %s",
+                (run_id, attempt_no),
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                out.append(float(row[0]) - fault.at)
+    return out
+
+
+def _requeue_latencies(conn: psycopg.Connection[Any], faults: list[Fault]) -> list[float]:
+    """For each run a kill -9 took from a worker: seconds until the sweep requeued it (its lease lost)."""
+    out: list[float] = []
+    for fault in faults:
+        if fault.kind != "kill9":
+            continue
+        for run_id, attempt_no in fault.held:
+            row = conn.execute(
+                "select extract(epoch from min(at)) from public.run_transitions "
+                "where run_id = %s and attempt_no = %s and from_status in ('claimed', 'running') "
+                "and to_status <> 'succeeded' and actor like 'system:%%'",
                 (run_id, attempt_no),
             ).fetchone()
             if row is not None and row[0] is not None:
