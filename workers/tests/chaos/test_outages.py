@@ -82,7 +82,8 @@ def test_a_worker_keeps_running_through_postgres_and_api_restarts_and_then_runs_
     outage_worker: Callable[..., tuple[Any, Path]],
 ) -> None:
     workspace_id, pool = outage_queue([{"name": "hi", "kind": "shell", "argv": ["echo", "hi"]}])
-    proc, log = outage_worker(pool)
+    # Polling only (no push wake-ups), so that claims certainly meet the outage.
+    proc, log = outage_worker(pool, CONTROLROOM_WAKEUPS="off")
     outage_stack.postgres_stop("fast")
     time.sleep(4)  # several claims refused with 503 PGRST001 meanwhile
     outage_stack.postgres_start()
