@@ -78,6 +78,14 @@ begin
         detail = 'See docs/architecture.md, "Spec settings", for the keys the control plane reads.',
         hint = 'Fix the spec and publish it again.';
     end if;
+    -- Schedules (issue 16): their checks and the cron rules live in 0409 and 0118.
+    v_problem := private.first_schedule_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'See docs/specs.md, "schedules", for the fields of a schedule and the cron syntax.',
+        hint = 'Fix the schedule and publish again.';
+    end if;
     -- GUARD: tenants share the bucket and the executors; a spec may only name its own folder.
     v_problem := private.first_uri_problem(assert_valid_spec.body);
     if v_problem is not null then
@@ -91,4 +99,4 @@ end
 $$;
 
 comment on function private.assert_valid_spec(text, text, jsonb) is
-'Raises 22023 naming the first problem of a spec (name, version, body settings, dataset URIs outside the workspace); returns quietly when the spec is valid.';
+'Raises 22023 naming the first problem of a spec (name, version, body settings, schedules, dataset URIs outside the workspace); returns quietly when the spec is valid.';

@@ -14,6 +14,7 @@ from controlroom.cli.events import register as register_events
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
 from controlroom.cli.runs import register as register_runs
+from controlroom.cli.schedules import register as register_schedules
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
 from controlroom.cli.storage import register as register_storage
@@ -58,6 +59,7 @@ register_artifacts(app)
 register_oncall(app)
 register_page_open(app)
 register_storage(app)
+register_schedules(app)
 
 err = Console(stderr=True)
 

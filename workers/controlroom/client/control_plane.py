@@ -35,6 +35,8 @@ from controlroom.client.models import (
     RunBoardRow,
     RunEvent,
     RunTransition,
+    ScheduleBoardRow,
+    ScheduleRow,
     ScoreFactor,
     SubmitReply,
     UsageRow,
@@ -53,6 +55,7 @@ _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
 _usage = TypeAdapter(list[UsageRow])
 _factors = TypeAdapter(list[ScoreFactor])
+_schedules = TypeAdapter(list[ScheduleBoardRow])
 _submits = TypeAdapter(list[SubmitReply])
 
 SUBMIT_BATCH_MAX = 1000  # submit_runs' bound (PT413 above it)
@@ -337,6 +340,24 @@ class ControlPlane:
         data = self._call("cancel_run", {"run_id": _id(run_id), "reason": reason}, idempotent=True)
         return Run.model_validate(data)
 
+    def pause_schedule(self, workspace_id: UUID | str, name: str, spec_name: str | None = None) -> ScheduleRow:
+        """Ticks skip the schedule until resumed; spec_name may be left out when the name is unique."""
+        data = self._call(
+            "pause_schedule",
+            {"workspace_id": _id(workspace_id), "name": name, "spec_name": spec_name},
+            idempotent=True,
+        )
+        return ScheduleRow.model_validate(data)
+
+    def resume_schedule(self, workspace_id: UUID | str, name: str, spec_name: str | None = None) -> ScheduleRow:
+        """It fires next at its first fire time from now; the paused fire times are not caught up."""
+        data = self._call(
+            "resume_schedule",
+            {"workspace_id": _id(workspace_id), "name": name, "spec_name": spec_name},
+            idempotent=True,
+        )
+        return ScheduleRow.model_validate(data)
+
     def explain_wait(self, run_id: UUID | str) -> list[WaitReason]:
         """Why a queued run is not being claimed, most specific reason first."""
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
@@ -449,6 +470,12 @@ class ControlPlane:
             "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
         )
         return _board.validate_python(rows)
+
+    def schedule_board(self, *, workspace_id: UUID | str | None = None) -> list[ScheduleBoardRow]:
+        """Every visible schedule with its next fire time and last tick, by spec and name."""
+        filters = {"workspace_id": f"eq.{_id(workspace_id)}"} if workspace_id is not None else {}
+        rows = self.select("schedule_board", filters=filters, order="spec_name")
+        return sorted(_schedules.validate_python(rows), key=lambda r: (str(r.workspace_id), r.spec_name, r.name))
 
     def recent_run_ids(self, limit: int, *, workspace_id: UUID | str | None = None) -> list[UUID]:
         """Ids of the newest visible runs (to resolve the short ids people copy from tables)."""

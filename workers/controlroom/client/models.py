@@ -236,6 +236,45 @@ class RunBoardRow(_Model):
     last_error_message: str | None = None
 
 
+class ScheduleRow(_Model):
+    """A row of public.schedules (what pause_schedule and resume_schedule answer)."""
+
+    id: UUID
+    workspace_id: UUID
+    spec_name: str
+    name: str
+    cron: str
+    timezone: str
+    paused: bool
+    paused_by: str | None = None
+    next_fire_at: datetime | None = None
+
+
+class ScheduleBoardRow(_Model):
+    """A row of public.schedule_board: a schedule with its next fire time and its last tick."""
+
+    schedule_id: UUID
+    workspace_id: UUID
+    spec_name: str
+    spec_version: str
+    name: str
+    cron: str
+    timezone: str
+    catchup: str
+    max_catchup: int
+    paused: bool
+    paused_at: datetime | None = None
+    paused_by: str | None = None
+    next_fire_at: datetime | None = None
+    fired_through: datetime | None = None
+    last_fire_at: datetime | None = None
+    last_outcome: str | None = None
+    last_code: str | None = None
+    last_message: str | None = None
+    last_run_id: UUID | None = None
+    last_run_status: str | None = None
+
+
 class RunAttempt(_Model):
     """A row of public.run_attempts, without its lease token."""
 

@@ -17,6 +17,9 @@ from controlroom.specs.models import PipelineSpec
 def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
     body: dict[str, JsonValue] = spec.model_dump(mode="json")
+    if body.get("schedules") is None:
+        # Specs without schedules keep the body (and hash) they had before schedules existed.
+        body.pop("schedules", None)
     return body
 
 

@@ -8,6 +8,7 @@ sql phases are controlroom.lakehouse.models.SqlPhase.
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -16,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 
 from controlroom.lakehouse.models import SqlPhase, check_uri
 from controlroom.phases.models import PythonPhase, ShellPhase
+from controlroom.specs.cron import cron_problem
 
+SCHEDULE_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$"
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 LABEL_KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9._/-]{0,61}[a-z0-9])?$"
 DATASET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -114,6 +117,45 @@ class RunCaps(_Model):
     )
 
 
+class Schedule(_Model):
+    """A cron schedule of the spec (docs/specs.md, "schedules"): the control plane's tick submits a run
+    of the current version with these params at each fire time, read in `timezone`."""
+
+    name: Annotated[str, StringConstraints(pattern=SCHEDULE_NAME_PATTERN)] = Field(
+        description="Unique within the spec; pause and resume name it."
+    )
+    cron: str = Field(
+        description="Five fields: minute hour day-of-month month day-of-week (lists, ranges, steps, JAN/MON names)."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the expression is read in.")
+    params: dict[str, JsonValue] = Field(default_factory=dict, description="Params of the runs it submits.")
+    catchup: Literal["none", "latest", "all"] = Field(
+        default="latest",
+        description="After missed fire times: none, latest (one run for the newest), all (the newest max_catchup).",
+    )
+    max_catchup: int = Field(default=10, ge=1, le=100, description="Most fire times one tick runs under catchup all.")
+    paused: bool = Field(default=False, description="Start paused; a change here on publish overrides an operator.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        problem = cron_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name; write e.g. Europe/Berlin, America/New_York or UTC"
+            ) from None
+        return value
+
+
 class PipelineSpec(_Model):
     name: Slug = Field(description="Stable identity of the pipeline across versions.")
     version: int = Field(ge=1, description="Positive integer; publish a changed body under a new version.")
@@ -130,6 +172,10 @@ class PipelineSpec(_Model):
     retries: RetryPolicy = Field(default_factory=RetryPolicy)
     heartbeat_tolerance_seconds: int = Field(
         default=900, ge=30, description="A lease whose last heartbeat is older than this is lost and requeued."
+    )
+    # None (not []) by default, so a spec without schedules keeps the body and hash it always had.
+    schedules: list[Schedule] | None = Field(
+        default=None, max_length=20, description="Cron schedules; the current version of the spec owns them."
     )
 
     @field_validator("params")
@@ -151,6 +197,19 @@ class PipelineSpec(_Model):
                     f"phases[{index}]; rename one (names key artifacts and events)"
                 )
             first[phase.name] = index
+        return value
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique_schedule_names(cls, value: list[Schedule] | None) -> list[Schedule] | None:
+        seen: dict[str, int] = {}
+        for index, schedule in enumerate(value or []):
+            if schedule.name in seen:
+                raise ValueError(
+                    f"schedule name {schedule.name!r} is used by schedules[{seen[schedule.name]}] and "
+                    f"schedules[{index}]; schedule names are unique within a spec"
+                )
+            seen[schedule.name] = index
         return value
 
     @property
