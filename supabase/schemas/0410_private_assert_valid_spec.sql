@@ -71,6 +71,24 @@ begin
         when private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'max_backoff_seconds', interval '1 hour')
             < private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'base_seconds', interval '10 seconds')
             then 'body.retries.max_backoff_seconds must not be below base_seconds'
+        -- GUARD: a spark phase names a logical engine; only the executor's configuration says where it is.
+        when exists (
+            select
+            from pg_catalog.jsonb_array_elements(
+                case
+                    when pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'phases') = 'array'
+                        then assert_valid_spec.body -> 'phases'
+                    else '[]'::jsonb
+                end
+            ) as p (phase)
+            where p.phase ->> 'kind' = 'spark'
+                and (p.phase ? 'endpoint'
+                    or p.phase ? 'session_credentials'
+                    or coalesce(p.phase -> 'engine' ->> 'name', 'default')
+                    !~ '^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$')
+        )
+            then 'a spark phase names a logical engine (engine.name: 1-63 of a-z, 0-9, _ and -), never an '
+                || 'endpoint or credentials: the executor''s configuration maps engine names to sc:// URLs'
     end;
     if v_problem is not null then
         raise exception 'invalid pipeline spec: %', v_problem
@@ -94,6 +112,13 @@ begin
         detail = 'Every dataset URI must lie under s3://${run.bucket}/${run.workspace}/: no other bucket or '
             || 'workspace, no . or .. segments, no escapes, no local paths (docs/security.md).',
         hint = 'Write the URI as s3://${run.bucket}/${run.workspace}/<key> and publish again.';
+    end if;
+    v_problem := private.first_retry_on_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'retry_on lists the failures of a phase that get another attempt (docs/specs.md, "retry_on").',
+        hint = 'Write e.g. retry_on: [transient] or retry_on: [transient, ModuleNotFoundError] and publish again.';
     end if;
 end
 $$;

@@ -30,10 +30,12 @@ from controlroom.client.models import (
     InvalidClaim,
     LeaseReply,
     PublishedSpec,
+    RepairPlan,
     Run,
     RunAttempt,
     RunBoardRow,
     RunEvent,
+    RunLineage,
     RunTransition,
     ScheduleBoardRow,
     ScheduleRow,
@@ -57,6 +59,7 @@ _usage = TypeAdapter(list[UsageRow])
 _factors = TypeAdapter(list[ScoreFactor])
 _schedules = TypeAdapter(list[ScheduleBoardRow])
 _submits = TypeAdapter(list[SubmitReply])
+_lineage = TypeAdapter(list[RunLineage])
 
 SUBMIT_BATCH_MAX = 1000  # submit_runs' bound (PT413 above it)
 _events = TypeAdapter(list[RunEvent])
@@ -218,13 +221,23 @@ class ControlPlane:
         return _completions.validate_python(data or [])
 
     def fail_run(
-        self, lease: UUID | str, *, retryable: bool, error_class: str, message: str | None = None
+        self,
+        lease: UUID | str,
+        *,
+        retryable: bool,
+        error_class: str,
+        message: str | None = None,
+        failure_kind: str | None = None,
+        phase: str | None = None,
     ) -> LeaseReply:
-        data = self._call(
-            "fail_run",
-            {"lease": _id(lease), "retryable": retryable, "error_class": error_class, "message": message},
-            idempotent=True,
-        )
+        """Reports a failed attempt. With `failure_kind` (deterministic | transient) the control plane
+        decides whether to retry, by the kind and the failed `phase`'s retry_on; without it, by `retryable`."""
+        args: dict[str, Any] = {"lease": _id(lease), "retryable": retryable, "error_class": error_class}
+        args["message"] = message
+        if failure_kind is not None:
+            args["failure_kind"] = failure_kind
+            args["phase"] = phase
+        data = self._call("fail_run", args, idempotent=True)
         return LeaseReply.model_validate(data)
 
     def confirm_cancel(self, lease: UUID | str, message: str | None = None) -> LeaseReply:
@@ -358,6 +371,37 @@ class ControlPlane:
         )
         return ScheduleRow.model_validate(data)
 
+    def rerun_run(self, run_id: UUID | str, idempotency_key: str | None = None) -> Run:
+        """A new run of the same spec version, params and priority, linked to run_id (run_lineage)."""
+        data = self._call(
+            "rerun_run",
+            {"run_id": _id(run_id), "idempotency_key": idempotency_key},
+            idempotent=idempotency_key is not None,
+        )
+        return Run.model_validate(data)
+
+    def repair_run(self, run_id: UUID | str, from_phase: str | None = None, idempotency_key: str | None = None) -> Run:
+        """A new run that re-executes run_id from `from_phase` (default: where it ended), reusing the
+        recorded outputs of the phases before it."""
+        data = self._call(
+            "repair_run",
+            {"run_id": _id(run_id), "from_phase": from_phase, "idempotency_key": idempotency_key},
+            idempotent=idempotency_key is not None,
+        )
+        return Run.model_validate(data)
+
+    def repair_plan(self, lease: UUID | str) -> RepairPlan:
+        """For the executor: how its leased run was made, and for a repair what to verify and reuse."""
+        return RepairPlan.model_validate(self._call("repair_plan", {"lease": _id(lease)}, idempotent=True))
+
+    def run_lineage(self, run_id: UUID | str) -> tuple[RunLineage | None, list[RunLineage]]:
+        """The run's own lineage row (its parent), and the rows of its children, oldest first."""
+        mine = _lineage.validate_python(self.select("run_lineage", filters={"run_id": f"eq.{_id(run_id)}"}))
+        children = _lineage.validate_python(
+            self.select("run_lineage", filters={"parent_run_id": f"eq.{_id(run_id)}"}, order="created_at")
+        )
+        return (mine[0] if mine else None), children
+
     def explain_wait(self, run_id: UUID | str) -> list[WaitReason]:
         """Why a queued run is not being claimed, most specific reason first."""
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
@@ -395,6 +439,42 @@ class ControlPlane:
             nulls=("actual_sha256", "actual_size"),
         )
         return dict(data)
+
+    # -- alerting (issue 14): routing documents, silences, alert state -----------------------------
+    def publish_routes(self, workspace_id: UUID | str, body: dict[str, Any]) -> dict[str, Any]:
+        """{outcome: published|unchanged, version, routes_hash, route_version_id, published_at}."""
+        params = {"workspace_id": _id(workspace_id), "body": body}
+        return dict(self._call("publish_routes", params, idempotent=True))
+
+    def test_routes(
+        self, workspace_id: UUID | str, signal: dict[str, Any], body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Which routes a signal matches, its group, tier and targets; body None = the published version."""
+        params = {"workspace_id": _id(workspace_id), "signal": signal, "body": body}
+        return dict(self._call("test_routes", params, idempotent=True))
+
+    def add_silence(
+        self, workspace_id: UUID | str, matchers: dict[str, Any], ends_at: datetime, comment: str
+    ) -> dict[str, Any]:
+        params = {
+            "workspace_id": _id(workspace_id),
+            "matchers": matchers,
+            "ends_at": ends_at.isoformat(),
+            "comment": comment,
+        }
+        return dict(self._call("add_silence", params, idempotent=False))
+
+    def expire_silence(self, silence_id: UUID | str) -> dict[str, Any]:
+        return dict(self._call("expire_silence", {"silence_id": _id(silence_id)}, idempotent=True))
+
+    def acknowledge_alert(self, alert_id: UUID | str, note: str | None = None) -> dict[str, Any]:
+        return dict(self._call("acknowledge_alert", {"alert_id": _id(alert_id), "note": note}, idempotent=True))
+
+    def resolve_alert(self, alert_id: UUID | str, note: str | None = None) -> dict[str, Any]:
+        return dict(self._call("resolve_alert", {"alert_id": _id(alert_id), "note": note}, idempotent=True))
+
+    def explain_alert_score(self, alert_id: UUID | str) -> list[dict[str, Any]]:
+        return list(self._call("explain_alert_score", {"alert_id": _id(alert_id)}, idempotent=True))
 
     # -- reads (RLS decides what the caller sees) -----------------------------------------------
     def select(

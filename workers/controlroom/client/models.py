@@ -361,3 +361,41 @@ class Artifact(_Model):
     created_at: datetime
     version_id: str | None = None  # the S3 version the upload created; verify reads exactly it
     etag: str | None = None
+
+
+class ReusedArtifact(_Model):
+    """A recorded output a repair reuses (run_lineage.reused): produced by run_id, checked by sha256."""
+
+    phase: str
+    artifact_id: UUID
+    run_id: UUID
+    attempt_id: UUID
+    name: str
+    uri: str
+    sha256: str
+    size_bytes: int
+    content_type: str = "application/octet-stream"
+    version_id: str | None = None
+    etag: str | None = None
+
+
+class RepairPlan(_Model):
+    """repair_plan's answer: how the leased run was made; for a repair, where to start and what to reuse."""
+
+    run_id: UUID
+    parent_run_id: UUID | None = None
+    kind: Literal["rerun", "repair"] | None = None
+    from_phase: str | None = None
+    reused: list[ReusedArtifact] = Field(default_factory=list)
+
+
+class RunLineage(_Model):
+    """A row of public.run_lineage."""
+
+    run_id: UUID
+    parent_run_id: UUID
+    kind: Literal["rerun", "repair"]
+    from_phase: str | None = None
+    reused: list[ReusedArtifact] = Field(default_factory=list)
+    created_at: datetime
+    created_by: str

@@ -20,6 +20,19 @@ def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     if body.get("schedules") is None:
         # Specs without schedules keep the body (and hash) they had before schedules existed.
         body.pop("schedules", None)
+    phases = body.get("phases")
+    if isinstance(phases, list):
+        # An unset retry_on is left out rather than stored as null: adding the optional key did not
+        # change the hash of any spec written before it (the default policy lives in fail_run).
+        body["phases"] = [
+            {k: v for k, v in phase.items() if not (k == "retry_on" and v is None)}
+            if isinstance(phase, dict)
+            else phase
+            for phase in phases
+        ]
+    # Absent stays absent: a spec without `alerts` keeps the body (and hash) it had before the field existed.
+    if body.get("alerts") is None:
+        body.pop("alerts", None)
     return body
 
 

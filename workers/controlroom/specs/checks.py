@@ -8,6 +8,7 @@ import difflib
 from pydantic import BaseModel, ValidationError
 
 from controlroom.lakehouse.models import QUALITY_ENTRYPOINT, SQL_ENTRYPOINT, QualityJob, SqlJob, SqlPhase
+from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT, SparkPhase, SparkRun
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, spec_findings
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec, PythonPhaseSpec
@@ -22,7 +23,11 @@ from controlroom.specs.placeholders import (
 from controlroom.specs.problems import Loc, Problem, SpecError, format_loc
 
 # Python entry points whose params have a model: checked here, so a typo fails the gate, not the run.
-TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {SQL_ENTRYPOINT: SqlJob, QUALITY_ENTRYPOINT: QualityJob}
+TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {
+    SQL_ENTRYPOINT: SqlJob,
+    QUALITY_ENTRYPOINT: QualityJob,
+    SPARK_ENTRYPOINT: SparkRun,
+}
 
 
 def check_spec(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
@@ -138,6 +143,6 @@ def _inputs(phase: object) -> list[str]:
 
 
 def _outputs(phase: object) -> list[str]:
-    if isinstance(phase, SqlPhase):
+    if isinstance(phase, SqlPhase | SparkPhase):
         return [phase.output.uri]
     return [item.uri for item in getattr(phase, "outputs", [])]

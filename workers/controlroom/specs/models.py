@@ -2,7 +2,7 @@
 
 Phases run in list order; each names the datasets it reads and writes, which is the lineage the
 executor records. python and shell phases are the phase layer's own models plus those declarations;
-sql phases are controlroom.lakehouse.models.SqlPhase.
+sql phases are controlroom.lakehouse.models.SqlPhase, spark phases controlroom.lakehouse.spark_models.SparkPhase.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError as SchemaValueError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator, model_validator
 
 from controlroom.lakehouse.models import SqlPhase, check_uri
+from controlroom.lakehouse.spark_models import SparkPhase
 from controlroom.phases.models import PythonPhase, ShellPhase
 from controlroom.specs.cron import cron_problem
 
@@ -84,8 +85,8 @@ class ShellPhaseSpec(ShellPhase):
         return ShellPhase.model_validate(self.model_dump(exclude={"inputs", "outputs"}))
 
 
-PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase, Field(discriminator="kind")]
-PHASE_KINDS = ("python", "shell", "sql")
+PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase, Field(discriminator="kind")]
+PHASE_KINDS = ("python", "shell", "sql", "spark")
 
 
 class RetryPolicy(_Model):
@@ -156,6 +157,22 @@ class Schedule(_Model):
         return value
 
 
+class SpecAlerts(_Model):
+    """What alerting watches for this pipeline (issue 14; the alert sweep reads it from the published body):
+    Databricks' duration warning, a queue-wait threshold, and labels that routes can match."""
+
+    duration_warning_seconds: float | None = Field(
+        default=None, gt=0, description="A run still active this long after it started raises run_too_long."
+    )
+    queued_warning_seconds: float | None = Field(
+        default=None, gt=0, description="A run queued this long raises run_stuck_queued (else the routing default)."
+    )
+    labels: dict[LabelKey, str] = Field(default_factory=dict, description="Labels on this pipeline's signals.")
+    criticality: Literal["low", "medium", "high", "critical"] = Field(
+        default="medium", description="Weighs this pipeline's alerts in their score (explain_alert_score)."
+    )
+
+
 class PipelineSpec(_Model):
     name: Slug = Field(description="Stable identity of the pipeline across versions.")
     version: int = Field(ge=1, description="Positive integer; publish a changed body under a new version.")
@@ -177,6 +194,7 @@ class PipelineSpec(_Model):
     schedules: list[Schedule] | None = Field(
         default=None, max_length=20, description="Cron schedules; the current version of the spec owns them."
     )
+    alerts: SpecAlerts | None = Field(default=None, description="Alerting thresholds and labels (docs/alerting.md).")
 
     @field_validator("params")
     @classmethod
@@ -187,8 +205,8 @@ class PipelineSpec(_Model):
     @field_validator("phases")
     @classmethod
     def _unique_phase_names(
-        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]
-    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]:
+        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]
+    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]:
         first: dict[str, int] = {}
         for index, phase in enumerate(value):
             if phase.name in first:
