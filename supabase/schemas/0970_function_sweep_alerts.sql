@@ -97,7 +97,7 @@ begin
     end loop;
 
     -- executor_lost: an active executor not seen for the threshold (the routing's
-    -- defaults.executor_lost_seconds, else 5 minutes) within the last day, for its workspace or,
+    -- defaults.executor_lost_seconds, else three declared heartbeat periods) within the last day, for its workspace or,
     -- for a shared executor, for every workspace whose runs it holds.
     insert into public.alert_signals (
         workspace_id, pool, executor_id, signal_type, severity, fingerprint, labels, payload, raised_at
@@ -113,7 +113,8 @@ begin
         ),
         raise_time_signals.as_of
     from (
-        select distinct x.id, ws.workspace_id, x.pool, x.labels, x.host, x.last_seen_at, th.seconds as threshold
+        select distinct x.id, ws.workspace_id, x.pool, x.labels, x.host, x.last_seen_at,
+            coalesce(th.seconds, 3 * x.heartbeat_seconds) as threshold
         from public.executors as x
         cross join lateral (
             select x.workspace_id where x.workspace_id is not null
@@ -121,13 +122,16 @@ begin
             select a.workspace_id from public.run_attempts as a
             where x.workspace_id is null and a.executor_id = x.id and a.finished_at is null
         ) as ws
-        cross join lateral (select coalesce(
-            ((private.current_route_version(ws.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision,
-            300
-        ) as seconds) as th
+        cross join lateral (select
+            ((private.current_route_version(ws.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision
+            as seconds) as th
         where x.status = 'active'
           and x.last_seen_at >= raise_time_signals.as_of - interval '1 day'
-          and x.last_seen_at < raise_time_signals.as_of - pg_catalog.make_interval(secs => th.seconds)
+          -- The routing's threshold, else the one liveness rule (silent for three declared periods).
+          and case when th.seconds is null
+              then not private.executor_is_live(x.last_seen_at, x.heartbeat_seconds, raise_time_signals.as_of)
+              else x.last_seen_at < raise_time_signals.as_of - pg_catalog.make_interval(secs => th.seconds)
+          end
           and (raise_time_signals.workspace_id is null or ws.workspace_id = raise_time_signals.workspace_id)
     ) as l
     where not exists (
@@ -191,7 +195,8 @@ begin
               select from public.executors as x
               where x.id = (a.subject ->> 'executor_id')::uuid
                 and (x.status <> 'active' or x.last_seen_at >= raise_time_signals.as_of - pg_catalog.make_interval(secs =>
-                    coalesce(((private.current_route_version(a.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision, 300)))
+                    coalesce(((private.current_route_version(a.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision,
+                        3 * x.heartbeat_seconds)))
           )
           when 'budget_burn' then exists (
               select
@@ -211,7 +216,7 @@ end
 $$;
 
 comment on function private.raise_time_signals(timestamptz, uuid) is
-'The time-based signals at as_of (optionally for one workspace): run_too_long (spec alerts.duration_warning_seconds, once per run), run_stuck_queued or cap_exceeded (per pool, the longest-waiting due run past alerts.queued_warning_seconds or the routing''s defaults.queued_warning_seconds, with its explain_wait reason), executor_lost (defaults.executor_lost_seconds, else 300), budget_burn (defaults.budget_burn_ratio, else 0.8); a holding condition at most every 10 minutes; then the recoveries of unresolved alerts whose condition cleared. Returns how many signals were raised.';
+'The time-based signals at as_of (optionally for one workspace): run_too_long (spec alerts.duration_warning_seconds, once per run), run_stuck_queued or cap_exceeded (per pool, the longest-waiting due run past alerts.queued_warning_seconds or the routing''s defaults.queued_warning_seconds, with its explain_wait reason), executor_lost (defaults.executor_lost_seconds, else silent for three declared heartbeat periods, private.executor_is_live), budget_burn (defaults.budget_burn_ratio, else 0.8); a holding condition at most every 10 minutes; then the recoveries of unresolved alerts whose condition cleared. Returns how many signals were raised.';
 
 create function public.sweep_alerts(as_of timestamptz default null, workspace_id uuid default null, max_alerts integer default 1000)
 returns jsonb

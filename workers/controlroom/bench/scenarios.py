@@ -550,7 +550,7 @@ def dump(res: Results) -> dict[str, Any]:
 # Alert escalation ---------------------------------------------------------------------------------
 
 ESCALATION_ROUTES = {
-    "targets": {"oncall": {"kind": "webhook", "url_secret": "BENCH_WEBHOOK_URL"}},
+    "targets": {"oncall": {"kind": "webhook", "url_secret": "BENCH_WEBHOOK_URL"}},  # pragma: allowlist secret
     # group_wait holds tier 1 for an hour: the alerts open without a notification, so the timed sweep
     # finds every one of them due at once.
     "routes": [

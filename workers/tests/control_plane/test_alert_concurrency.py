@@ -14,7 +14,7 @@ from typing import Any
 from .conftest import World, connect
 
 ROUTES = {
-    "targets": {"oncall": {"kind": "webhook", "url_secret": "ONCALL_URL"}},
+    "targets": {"oncall": {"kind": "webhook", "url_secret": "ONCALL_URL"}},  # pragma: allowlist secret
     "routes": [{"name": "all", "escalation": [{"targets": ["oncall"]}]}],
 }
 
