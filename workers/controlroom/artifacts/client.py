@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import boto3
@@ -18,11 +19,17 @@ def s3_client(
     usual chain (AWS_ACCESS_KEY_ID/…, instance roles).
 
     Checksums are computed by us (SHA-256, sent explicitly) rather than by botocore's default
-    CRC32 trailers, which several S3-compatible stores do not accept; reads are verified by
+    CRC32 trailers, which several S3-compatible stores do not accept; CONTROLROOM_S3_TIMEOUT_SECONDS
+    (default 10) bounds the connect and each read; reads are verified by
     recomputing SHA-256, so botocore's response validation is only used where S3 requires it.
     """
+    # Bounded waits: a frozen store (a stopped process still accepts TCP connections) must turn into
+    # an error the upload retry loop handles (artifacts/upload.py), not a minute-long hang per try.
+    timeout = float(os.environ.get("CONTROLROOM_S3_TIMEOUT_SECONDS", "10"))
     config = Config(
-        retries={"max_attempts": 5, "mode": "standard"},
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=timeout,
+        read_timeout=timeout,
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         s3={"addressing_style": "path"} if endpoint_url else {},

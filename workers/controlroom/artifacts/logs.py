@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from types import TracebackType
-from typing import Literal
+from typing import IO, Literal
 
 from controlroom.artifacts.models import ArtifactKey, ArtifactRecord, Lineage
 from controlroom.artifacts.store import ArtifactStore
@@ -37,6 +37,16 @@ class S3LogSink:
     def write(self, data: bytes, /) -> None:
         self._spool.write(data)
         self.bytes += len(data)
+
+    content_type = LOG_CONTENT_TYPE
+
+    @property
+    def spool(self) -> IO[bytes]:
+        """The captured bytes (rewind() first to read them from the start)."""
+        return self._spool
+
+    def rewind(self) -> None:
+        self._spool.seek(0)
 
     def publish(self, lineage: Lineage | None = None) -> ArtifactRecord:
         self._spool.seek(0)

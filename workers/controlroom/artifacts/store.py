@@ -140,6 +140,48 @@ class ArtifactStore:
             etag=etag,
         )
 
+    def adopt(
+        self,
+        key: ArtifactKey,
+        source: ByteSource,
+        *,
+        content_type: str = "application/octet-stream",
+        lineage: Lineage | None = None,
+    ) -> ArtifactRecord | None:
+        """The record of the object already under `key` if it holds exactly `source`'s bytes, else None.
+
+        For a retried upload whose first answer was lost: the object is the upload's own (keys are
+        per attempt), so it is recorded instead of being left behind unregistered."""
+        expected, size = hashlib.sha256(), 0
+        while chunk := source.read(READ_CHUNK):
+            expected.update(chunk)
+            size += len(chunk)
+        uri = self.uri(key)
+        with self._errors(key):
+            try:
+                response = self.client.get_object(Bucket=self.bucket, Key=key.object_key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                    return None
+                raise
+            stored, stored_size = hashlib.sha256(), 0
+            for chunk in response["Body"].iter_chunks(READ_CHUNK):
+                stored.update(chunk)
+                stored_size += len(chunk)
+        if stored.hexdigest() != expected.hexdigest() or stored_size != size:
+            return None
+        return ArtifactRecord(
+            key=key,
+            bucket=self.bucket,
+            uri=uri,
+            sha256=expected.hexdigest(),
+            size=size,
+            content_type=content_type,
+            lineage=_complete_lineage(lineage or Lineage(), key),
+            version_id=response.get("VersionId"),
+            etag=response.get("ETag"),
+        )
+
     def verify(self, record: ArtifactRecord) -> VerifyResult:
         """Re-read the artifact (streaming) and compare its SHA-256 and size with the record.
 

@@ -5,16 +5,29 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
+import boto3
 import typer
+from botocore.config import Config
+from rich.console import Console
 
 from controlroom import keys
 from controlroom.artifacts import ArtifactStore, ObjectLock, s3_client
-from controlroom.artifacts.credentials import CredentialVendor
+from controlroom.artifacts.credentials import CredentialVendor, executor_sts
+from controlroom.artifacts.probe import StorageUnreachable, check_reachable, check_write
 from controlroom.client.control_plane import ControlPlane
+from controlroom.client.errors import ConfigurationError
 from controlroom.executor import hardening
 from controlroom.executor.logs import JsonLog
-from controlroom.executor.loop import Executor, ExecutorOptions
+from controlroom.executor.loop import (
+    DEFAULT_STARTUP_WAIT_SECONDS,
+    EXIT_CONFIG,
+    EXIT_UNAVAILABLE,
+    Executor,
+    ExecutorOptions,
+    FatalError,
+)
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS
 from controlroom.executor.signals import on_stop
 from controlroom.executor.wakeups import DEFAULT_FALLBACK_POLL_SECONDS, WakeupSource
@@ -79,6 +92,39 @@ def storage_vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
     return CredentialVendor(storage, provisioner=provisioner)
 
 
+def check_storage(store: ArtifactStore, vendor: CredentialVendor | None, log: JsonLog) -> None:
+    """Refuse to start (EX_UNAVAILABLE) when the data plane cannot take this worker's outputs
+    (artifacts/probe.py). CONTROLROOM_STORAGE_PROBE=off skips it (tests of the refusal paths only)."""
+    if os.environ.get("CONTROLROOM_STORAGE_PROBE", "on").lower() in ("off", "0", "false", "no"):
+        return
+    endpoint = os.environ.get("S3_ENDPOINT_URL") or None
+    try:
+        if vendor is None:
+            key = check_write(store.client, store.bucket, endpoint)
+            log("storage.probe_written", uri=f"s3://{store.bucket}/{key}")
+        else:
+            storage = vendor.settings
+            # The executor identity, as it will call STS for every run (not the phases' credentials).
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                region_name=storage.region,
+                aws_access_key_id=storage.executor_access_key,
+                aws_secret_access_key=storage.executor_secret_key,
+                config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=10),
+            )
+            check_reachable(s3, executor_sts(storage), store.bucket, endpoint)
+            log("storage.probe_reached", bucket=store.bucket)
+    except StorageUnreachable as exc:
+        stop(f"the worker cannot store artifacts, so it does not start: {exc}", EXIT_UNAVAILABLE)
+
+
+def stop(message: str, code: int) -> NoReturn:
+    """One clear paragraph on stderr and a non-zero exit (a supervisor restarts or a person looks)."""
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
@@ -123,7 +169,10 @@ def register(app: typer.Typer) -> None:
         if token is None:
             # Local convenience: with the project secret at hand (the local stack), mint a token.
             token = keys.executor_token(os.environ.get("SUPABASE_JWT_SECRET"), pool=pool, ttl_seconds=7 * 24 * 3600)
-        plane = ControlPlane.connect(access_token=token)
+        try:
+            plane = ControlPlane.connect(access_token=token)
+        except ConfigurationError as exc:
+            stop(str(exc), EXIT_CONFIG)
         bucket = os.environ.get("CONTROLROOM_BUCKET", "controlroom-artifacts")
         settings = StackSettings.from_env()
         store = ArtifactStore(
@@ -143,9 +192,13 @@ def register(app: typer.Typer) -> None:
             completion_window_seconds=completion_window / 1000,
             health_file=Path(health) if health else None,
             wakeups=wakeup_source(token),
+            startup_wait_seconds=float(
+                os.environ.get("CONTROLROOM_STARTUP_WAIT_SECONDS", DEFAULT_STARTUP_WAIT_SECONDS)
+            ),
         )
         log = JsonLog(component="worker")
         vendor = storage_vendor(bucket, log)
+        check_storage(store, vendor, log)
         executor = Executor(plane, store, options, log, identities=identities, vendor=vendor)
         # Everything that needed a secret has read it (the token, the S3 client, the phases' data
         # credentials): nothing the worker does later, or spawns, sees them in its environment.
@@ -161,6 +214,9 @@ def register(app: typer.Typer) -> None:
         try:
             with on_stop(executor.handle_signal):
                 code = executor.run()
+        except FatalError as exc:
+            log("executor.fatal", level="error", error=str(exc), exit_code=exc.exit_code)
+            stop(str(exc), exc.exit_code)
         finally:
             plane.close()
         raise typer.Exit(code)

@@ -39,7 +39,9 @@ class ConfigurationError(ControlPlaneError):
 
 
 class Unavailable(ControlPlaneError):
-    """The control plane could not be reached or is overloaded; safe calls were retried already."""
+    """The control plane could not be reached, or answered that it cannot serve now (PostgREST's
+    503 PGRST000/PGRST001/PGRST002 while Postgres restarts, a gateway's 502/503/504, a connection
+    reset or timeout): retry later. Idempotent calls were retried already (transport.RetryPolicy)."""
 
 
 class Unauthorized(ControlPlaneError):
@@ -103,6 +105,12 @@ BY_CODE: dict[str, type[ControlPlaneError]] = {
     "PT413": PayloadTooLarge,
     "PT429": QueueFull,
     "PT503": Unavailable,
+    # PostgREST cannot use its database connection (Postgres restarting, crashed, or its schema
+    # cache not loaded yet): the request was not served, so it is "try again", never a refusal.
+    "PGRST000": Unavailable,
+    "PGRST001": Unavailable,
+    "PGRST002": Unavailable,
+    "PGRST003": Unavailable,  # timed out waiting for a pooled connection (504)
     "PGRST202": NotFound,
     "PGRST205": NotFound,
     "PGRST301": Unauthorized,
@@ -123,8 +131,31 @@ BY_STATUS: dict[int, type[ControlPlaneError]] = {
     409: Conflict,
     413: PayloadTooLarge,
     429: QueueFull,
+    # A gateway or proxy in front of the API that cannot reach it, or the API itself overloaded.
+    502: Unavailable,
     503: Unavailable,
+    504: Unavailable,
 }
+
+# The PostgREST code whose request never reached a database transaction (schema cache not loaded):
+# retrying it is safe even for calls that are not idempotent. (PGRST000 is not: the local gateway
+# also answers it for an internal error, which may come after the transaction.)
+NOT_APPLIED_CODES = frozenset({"PGRST002"})
+
+# Errors no retry or restart can fix: the worker stops with a non-zero exit and a clear message
+# (wrong URL or key, an expired or forged token, a role without the grant, an API without the
+# functions of this version). Everything else a worker meets is survived.
+FATAL: tuple[type[ControlPlaneError], ...] = (ConfigurationError, Unauthorized, Forbidden, NotFound)
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """True for errors that need a person (configuration, credentials), not a retry."""
+    return isinstance(exc, FATAL)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors a later retry of the same call may not meet (outages, unexpected 5xx)."""
+    return isinstance(exc, (Unavailable, ServerError)) and not isinstance(exc, InvalidReply)
 
 
 def from_response(body: dict[str, Any], status: int | None) -> ControlPlaneError:

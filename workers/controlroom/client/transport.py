@@ -1,12 +1,18 @@
 """RPC calls over supabase-py, with error mapping and retries that are safe for the call.
 
-A request that never reached the server (connection refused, DNS, connect timeout) is retried for
-every call. A request that may have reached it (read timeout, dropped connection) is retried only
-for idempotent calls; the others surface as Unavailable so the caller decides.
+A request that never reached the server (connection refused, DNS, connect timeout, PostgREST's
+PGRST002) is retried for every call. A request that may have reached it (read timeout,
+dropped connection, any other "unavailable" answer such as PGRST000/PGRST001 or a gateway's 502/503/504) is
+retried only for idempotent calls; the others surface as Unavailable so the caller decides.
+
+Retries use exponential backoff with full jitter, bounded by RetryPolicy (environment:
+CONTROLROOM_RETRY_ATTEMPTS, default 5; CONTROLROOM_RETRY_BASE_SECONDS, default 0.2;
+CONTROLROOM_RETRY_MAX_SECONDS, default 5 — see docs/reliability.md).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -22,6 +28,7 @@ from supabase import Client, ClientOptions, create_client
 
 from controlroom.client import boundedjson
 from controlroom.client.errors import (
+    NOT_APPLIED_CODES,
     ConfigurationError,
     ControlPlaneError,
     InvalidReply,
@@ -39,6 +46,19 @@ class RetryPolicy:
     attempts: int = 5
     base_seconds: float = 0.2
     max_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """CONTROLROOM_RETRY_ATTEMPTS / _BASE_SECONDS / _MAX_SECONDS, else the defaults above."""
+        default = cls()
+        try:
+            return cls(
+                attempts=max(1, int(os.environ.get("CONTROLROOM_RETRY_ATTEMPTS", default.attempts))),
+                base_seconds=max(0.0, float(os.environ.get("CONTROLROOM_RETRY_BASE_SECONDS", default.base_seconds))),
+                max_seconds=max(0.0, float(os.environ.get("CONTROLROOM_RETRY_MAX_SECONDS", default.max_seconds))),
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"CONTROLROOM_RETRY_* must be numbers: {exc}") from None
 
     def delay(self, attempt: int) -> float:
         # Full jitter: spreads a fleet of executors that lost the control plane at the same moment.
@@ -81,7 +101,7 @@ class Transport:
         if access_token:
             self._client.postgrest.auth(access_token)
         self.url = url
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy.from_env()
         self._sleep = sleep
 
     def rpc(self, name: str, params: dict[str, Any], *, idempotent: bool, per_item: bool = False) -> Any:
@@ -93,7 +113,10 @@ class Transport:
             try:
                 return self._send_rpc(name, params, per_item=per_item)
             except APIError as exc:
-                raise self._refusal(exc) from None
+                refusal = self._refusal(exc)
+                retryable = isinstance(refusal, Unavailable) and (idempotent or refusal.code in NOT_APPLIED_CODES)
+                if not retryable or attempt >= self.retry.attempts:
+                    raise refusal from None
             except NEVER_SENT as exc:
                 if attempt >= self.retry.attempts:
                     raise Unavailable(f"cannot reach the control plane at {self.url}: {exc}") from None
@@ -180,7 +203,11 @@ class Transport:
                     try:
                         self._decode(table, response, per_item=False)
                     except APIError as exc:
-                        raise self._refusal(exc) from None
+                        refusal = self._refusal(exc)
+                        if not isinstance(refusal, Unavailable) or attempt >= self.retry.attempts:
+                            raise refusal from None
+                        self._sleep(self.retry.delay(attempt))
+                        continue
                 return response
             self._sleep(self.retry.delay(attempt))
 

@@ -7,6 +7,7 @@ lease. Directives act on the held runs: `cancel` and `lease_lost` stop the runni
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from controlroom.client.errors import ControlPlaneError
@@ -48,6 +49,7 @@ class Heartbeat:
         runs = self._leases.snapshot()
         if not runs:
             return
+        sent_at = time.monotonic()
         try:
             directives = self._beat(runs)
         except ControlPlaneError as exc:
@@ -56,6 +58,12 @@ class Heartbeat:
         for run in runs:
             directive = directives.get(run.lease, "continue")
             if directive == "continue":
+                # Extended as of when the beat was sent (the reply may have taken a while).
+                run.renewed_at = max(run.renewed_at, sent_at)
+                continue
+            if directive == "lease_lost" and (run.reporting.is_set() or self._leases.get(run.lease) is None):
+                # The beat raced the run's own final report: the attempt is closed because it was
+                # completed (or failed) by us, not fenced. The report's answer says which.
                 continue
             self._log(
                 "heartbeat.directive", level="warning", directive=directive, run_id=run.run_id, attempt=run.attempt_no

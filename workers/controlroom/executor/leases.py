@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,17 @@ class HeldRun:
     lease_lost: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     phase: str | None = None
+    # When the control plane last confirmed the lease (claim, then each `continue` of a heartbeat),
+    # on the monotonic clock: the lease holds until this + heartbeat_tolerance_seconds, which bounds
+    # how long a final report may be retried through an outage.
+    renewed_at: float = field(default_factory=time.monotonic)
+    # Set just before the final report is sent: from then on a heartbeat's lease_lost may only mean
+    # that the report was applied (the attempt is closed), so it is not a warning.
+    reporting: threading.Event = field(default_factory=threading.Event)
+
+    def lease_expires_in(self, now: float | None = None) -> float:
+        """Seconds until the lease's tolerance runs out, counted from its last confirmation."""
+        return self.renewed_at + self.heartbeat_tolerance_seconds - (time.monotonic() if now is None else now)
 
     def request_stop(self, *, lost: bool = False, cancel: bool = False) -> None:
         if lost:

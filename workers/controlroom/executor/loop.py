@@ -22,7 +22,7 @@ from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
 from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
-from controlroom.client.errors import ControlPlaneError, InvalidReply, Unavailable
+from controlroom.client.errors import ControlPlaneError, InvalidReply, Unavailable, is_fatal, is_transient
 from controlroom.client.models import ClaimedRun, Completion, CompletionReply, InvalidClaim
 from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
@@ -37,6 +37,25 @@ from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
 
 INVALID_CLAIM = "invalid_claim_payload"
+
+# Exit codes (sysexits.h): a supervisor that restarts on failure restarts the worker for the first;
+# the second needs a person (bad token, wrong URL or key, an API without this version's functions).
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the control plane stayed unreachable for the whole startup wait
+EXIT_CONFIG = 78  # EX_CONFIG
+EXIT_REFUSED = 1  # any other refusal of the claim: unexpected, so stop and let a supervisor look
+# How long a starting worker waits for the control plane (CONTROLROOM_STARTUP_WAIT_SECONDS).
+DEFAULT_STARTUP_WAIT_SECONDS = 300.0
+# Claims refused by an outage are retried with backoff up to this interval.
+OUTAGE_POLL_CEILING_SECONDS = 5.0
+
+
+class FatalError(Exception):
+    """Stops the worker with a non-zero exit code and a message for the operator."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
 
 # Where the data plane is; a phase's credentials are vended per run (artifacts/credentials.py).
 PHASE_ENV_VARS = ("S3_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "CONTROLROOM_BUCKET")
@@ -59,6 +78,7 @@ class ExecutorOptions:
     health_file: Path | None = None
     # Push wake-ups (executor/wakeups.py); None: adaptive polling alone.
     wakeups: WakeupSource | None = None
+    startup_wait_seconds: float = DEFAULT_STARTUP_WAIT_SECONDS
 
 
 class Executor:
@@ -114,10 +134,33 @@ class Executor:
         os._exit(128 + sig)
 
     # -- main loop -------------------------------------------------------------------------------
+    def _register(self) -> Any:
+        """register_executor, retried while the control plane is unavailable (up to the startup wait):
+        a worker started, or restarted by its supervisor, during an outage waits for the control plane."""
+        deadline = time.monotonic() + self.options.startup_wait_seconds
+        outage = Backoff(floor=0.5, ceiling=OUTAGE_POLL_CEILING_SECONDS)
+        while True:
+            try:
+                return self.plane.register_executor(
+                    pool=self.options.pool, labels=self.options.labels, version=__version__, host=socket.gethostname()
+                )
+            except ControlPlaneError as exc:
+                if is_fatal(exc):
+                    raise FatalError(f"the control plane refused this worker: {exc}", EXIT_CONFIG) from exc
+                if not is_transient(exc):
+                    raise FatalError(f"register_executor failed: {exc}", EXIT_REFUSED) from exc
+                pause = outage.idle()
+                if time.monotonic() + pause > deadline:
+                    raise FatalError(
+                        f"the control plane stayed unavailable for {self.options.startup_wait_seconds:g} s: {exc}",
+                        EXIT_UNAVAILABLE,
+                    ) from exc
+                self.log("executor.register_retry", level="warning", error=str(exc))
+                if self.shutting_down.wait(pause):
+                    raise FatalError("stopped by a signal before the control plane answered", EXIT_UNAVAILABLE) from exc
+
     def run(self) -> int:
-        me = self.plane.register_executor(
-            pool=self.options.pool, labels=self.options.labels, version=__version__, host=socket.gethostname()
-        )
+        me = self._register()
         self.executor_id = str(me.id)
         self.log = self.log.bind(executor_id=self.executor_id)
         self.log("executor.registered", pool=me.pool, concurrency=self.options.concurrency)
@@ -125,6 +168,8 @@ class Executor:
         self._heartbeat.start()
         self.lifecycle.to(State.RUNNING)
         backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        outage = Backoff(floor=0.2, ceiling=OUTAGE_POLL_CEILING_SECONDS)
+        exit_code = 0
         jitter = random.Random()  # noqa: S311 - jitter, not secrecy
         if self.options.wakeups is not None:
             self.wakeups = Wakeups(self.options.wakeups, me.pool, self.executor_id, self._work_done.set, self.log)
@@ -144,12 +189,23 @@ class Executor:
                         # Started in the same transaction: the executor runs what it claims at once.
                         reply = self.plane.claim(self.executor_id, capacity, start=True)
                     except (Unavailable, InvalidReply) as exc:
+                        # An outage (Postgres restarting, the API down) never stops the worker: it
+                        # keeps its runs and claims again with backoff once the control plane is back.
                         self.log("claim.failed", level="warning", error=str(exc))
+                        self._work_done.wait(outage.idle())
+                        continue
                     except ControlPlaneError as exc:
-                        self.log("claim.refused", level="error", error=str(exc))
+                        if is_transient(exc):
+                            self.log("claim.failed", level="warning", error=str(exc))
+                            self._work_done.wait(outage.idle())
+                            continue
+                        # A refusal no retry can fix: drain, then exit non-zero so that it is seen.
+                        exit_code = EXIT_CONFIG if is_fatal(exc) else EXIT_REFUSED
+                        self.log("claim.refused", level="error", error=str(exc), exit_code=exit_code)
                         self.shutting_down.set()
                         break
                     else:
+                        outage.found_work()
                         claimed, refused = reply.runs, len(reply.invalid)
                         for bad in reply.invalid:
                             self._refuse(bad)
@@ -174,7 +230,7 @@ class Executor:
             if self.wakeups is not None:
                 self.wakeups.stop()
             self._drain()
-        return 0
+        return exit_code
 
     def _refuse(self, bad: InvalidClaim) -> None:
         """A claimed run whose payload cannot be decoded fails on its own, not retryable: every

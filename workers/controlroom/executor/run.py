@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import random
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from pydantic import JsonValue
 
@@ -22,8 +24,9 @@ from controlroom.artifacts import ArtifactKey, ArtifactRecord, ArtifactStore, Li
 from controlroom.artifacts.credentials import CredentialsError, CredentialVendor
 from controlroom.artifacts.errors import ArtifactError
 from controlroom.artifacts.logs import S3LogSink, log_key
+from controlroom.artifacts.upload import UploadRetry, put_retrying
 from controlroom.client.control_plane import ControlPlane
-from controlroom.client.errors import ControlPlaneError, LeaseLost
+from controlroom.client.errors import ControlPlaneError, LeaseLost, is_transient
 from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
@@ -43,6 +46,12 @@ from controlroom.specs.problems import Problem, SpecError, format_loc
 from controlroom.specs.render import RenderedPhase, RunContext, render_phases
 
 Ending = Literal["succeeded", "failed", "cap_exceeded", "cancelled", "lease_lost", "shutdown"]
+
+# The error_class of a run whose outputs (result, logs) could not be stored or recorded: reported
+# through fail_run with retryable=true, so another attempt runs it again; never `succeeded`.
+ARTIFACT_STORE_UNAVAILABLE = "artifact_store_unavailable"
+# A report is retried through an outage until this many seconds before the lease's tolerance ends.
+REPORT_MARGIN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ class RunExecution:
         identity: PhaseIdentity | None = None,
         vendor: CredentialVendor | None = None,
         spark: SparkEndpoints | None = None,
+        upload_retry: UploadRetry | None = None,
+        sleep: Any = time.sleep,
     ) -> None:
         self.run = run
         self.plane = plane
@@ -82,6 +93,10 @@ class RunExecution:
         self.identity = identity
         self.vendor = vendor
         self.spark = spark  # None: read CONTROLROOM_SPARK_ENDPOINTS when a run has a spark phase
+        self.upload_retry = upload_retry or UploadRetry.from_env()
+        self._sleep = sleep
+        # The first output that could not be stored or recorded: the run then fails retryable.
+        self.artifact_problem: str | None = None
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -124,6 +139,9 @@ class RunExecution:
                 result = self._phase(phase, workdir)
                 if result.status != "succeeded":
                     return self._after_stop(result)
+                if self.artifact_problem is not None and not run.stop.is_set():
+                    # Outputs are part of success: without them the run is not done.
+                    return self._fail(True, ARTIFACT_STORE_UNAVAILABLE, self.artifact_problem)
                 results[phase.runtime.name] = result.result
             if run.stop.is_set():
                 return self._after_stop(None)
@@ -252,29 +270,44 @@ class RunExecution:
         return result
 
     def _publish(self, sink: S3LogSink, lineage: Lineage) -> None:
-        try:
-            self._register(sink.publish(lineage))
-        except ArtifactError as exc:
-            self._artifact_failed(f"log upload failed: {exc}")
+        def source() -> IO[bytes]:
+            sink.rewind()
+            return sink.spool
+
+        self._upload(sink.key, source, sink.content_type, lineage, "log")
 
     def _publish_result(self, key: ArtifactKey, result: PhaseResult, lineage: Lineage) -> None:
         body = json.dumps(result.result, sort_keys=True, default=str).encode()
         rows = _row_count(result.result)
+        lineage = lineage.model_copy(update={"row_count": rows})
+        self._upload(key, lambda: io.BytesIO(body), "application/json", lineage, "result")
+
+    def _upload(self, key: ArtifactKey, source: Any, content_type: str, lineage: Lineage, what: str) -> None:
+        if self.artifact_problem is not None:
+            return  # the run fails anyway; do not spend another retry budget on its other outputs
+
+        def retrying(attempt: int, exc: ArtifactError) -> None:
+            self.log("artifact.upload_retry", level="warning", what=what, attempt=attempt, error=str(exc))
+
         try:
-            record = self.store.put(
+            record = put_retrying(
+                self.store,
                 key,
-                io.BytesIO(body),
-                content_type="application/json",
-                lineage=lineage.model_copy(update={"row_count": rows}),
+                source,
+                content_type=content_type,
+                lineage=lineage,
+                retry=self.upload_retry,
+                on_retry=retrying,
             )
         except ArtifactError as exc:
-            self._artifact_failed(f"result upload failed: {exc}")
+            self._artifact_failed(f"{what} upload failed: {exc}")
             return
         self._register(record)
 
     def _register(self, record: ArtifactRecord) -> None:
-        try:
-            self.plane.register_artifact(
+        def send() -> object:
+            # The same key and digest again answers `duplicate`: a retry after a lost reply is a success.
+            return self.plane.register_artifact(
                 self.run.lease,
                 phase=record.key.phase,
                 name=record.key.name,
@@ -286,14 +319,40 @@ class RunExecution:
                 version_id=record.version_id,
                 etag=record.etag,
             )
+
+        try:
+            self._through_outage("artifact.register", send)
         except LeaseLost:
             self.run.request_stop(lost=True)
         except ControlPlaneError as exc:
             self._artifact_failed(f"registering {record.uri} failed: {exc}")
 
     def _artifact_failed(self, message: str) -> None:
-        # The run goes on: a missing log or result is reported, not worth failing the data work for.
+        # Outputs are part of success: the run fails retryable once the phase is over (see execute).
+        if self.artifact_problem is None:
+            self.artifact_problem = message
+        self.log("artifact.failed", level="error", phase=self.run.phase, error=message)
         self.events.add(self.run.lease, "artifact.failed", level="error", phase=self.run.phase, message=message)
+
+    def _through_outage(self, what: str, send: Any) -> Any:
+        """send(), retried while the control plane is unavailable and the lease still holds.
+
+        The transport already retried within its own bound; this keeps going for as long as the
+        lease's tolerance allows (the heartbeat keeps renewing it when the control plane is back),
+        so finished work is not thrown away by an outage shorter than the tolerance."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return send()
+            except ControlPlaneError as exc:
+                if not is_transient(exc):
+                    raise
+                pause = random.uniform(0, min(5.0, 0.5 * 2 ** (attempt - 1)))  # noqa: S311 - jitter
+                if self.run.lease_expires_in() - pause < REPORT_MARGIN_SECONDS:
+                    raise
+                self.log("control_plane.retry", level="warning", what=what, attempt=attempt, error=str(exc))
+                self._sleep(pause)
 
     def _flush(self) -> None:
         try:
@@ -372,14 +431,28 @@ class RunExecution:
 
     def _report(self, ending: Ending, send: Any) -> RunOutcome:
         self._flush()
+
+        def flush_and_send() -> object:
+            # Events first, so that none of the attempt's events is left behind its final report.
+            try:
+                self.events.flush(self.run.lease)
+            except LeaseLost:
+                raise
+            except ControlPlaneError as exc:
+                if is_transient(exc):
+                    raise
+                self.log("events.flush_failed", level="warning", error=str(exc))
+            return send()
+
+        self.run.reporting.set()
         try:
-            send()
+            self._through_outage(f"report.{ending}", flush_and_send)
         except LeaseLost:
             self.events.discard(self.run.lease)
             return RunOutcome("lease_lost", reported=False, detail="the final report was fenced")
         except ControlPlaneError as exc:
-            # Transient failures were retried by the transport; the lease will go stale and the
-            # control plane requeues the run: nothing is lost, the attempt is merely repeated.
+            # Retried for as long as the lease could hold; now it will go stale and the control
+            # plane requeues the run: nothing is lost, the attempt is merely repeated.
             self.log("run.report_failed", level="error", ending=ending, error=str(exc))
             return RunOutcome(ending, reported=False, detail=str(exc))
         self.log("run.finished", ending=ending)
