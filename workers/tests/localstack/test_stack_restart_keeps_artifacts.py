@@ -21,8 +21,9 @@ from controlroom.settings import project_root
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack-s3-restart")]
 
-# Below the ephemeral range, apart from test_lifecycle's 29400+ and scripts/test's 293xx.
-_BASE = 29600 + 40 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
+# Below the ephemeral range, apart from scripts/test (293xx), tests/stack (294xx-295xx), the chaos
+# suite (29600-29640), Sail (29650-29660), the demo (2972x) and the schedule restart test (299xx).
+_BASE = 29800 + 40 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
 PORTS = {
     "CONTROLROOM_PG_PORT": str(_BASE + 22),
     "CONTROLROOM_API_PORT": str(_BASE + 21),

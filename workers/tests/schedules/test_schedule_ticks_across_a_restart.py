@@ -29,8 +29,9 @@ from controlroom.localstack.postgres import OS_USER
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("schedule-ticks"), pytest.mark.timeout(900)]
 
-# Below the ephemeral port range and away from tests/stack's 29400-29519.
-_BASE = 29700 + 40 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
+# Below the ephemeral port range, away from tests/stack (29400-29519), the chaos suite (29600-29640),
+# Sail (29650-29660), the demo (2972x) and the S3 restart test (298xx).
+_BASE = 29900 + 40 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
 PORTS = {
     "CONTROLROOM_PG_PORT": str(_BASE + 22),
     "CONTROLROOM_API_PORT": str(_BASE + 21),
