@@ -140,11 +140,28 @@ class ControlPlane:
         labels: dict[str, str] | None = None,
         version: str | None = None,
         host: str | None = None,
+        heartbeat_seconds: float | None = None,
     ) -> ExecutorRecord:
+        """heartbeat_seconds: the period within which this executor promises to call heartbeat or
+        claim_runs (default 10 s on the server); executor_health judges its silence against it."""
         data = self._call(
             "register_executor",
-            {"pool": pool, "labels": labels or {}, "version": version, "host": host},
+            {
+                "pool": pool,
+                "labels": labels or {},
+                "version": version,
+                "host": host,
+                "heartbeat_seconds": heartbeat_seconds,
+            },
             idempotent=False,
+        )
+        return ExecutorRecord.model_validate(data)
+
+    def report_executor_status(self, executor_id: UUID | str, status: str) -> ExecutorRecord:
+        """draining (told to stop: finishes what it holds) or stopped (exited cleanly). One attempt,
+        no retries: it is said on the way out, and silence is judged anyway."""
+        data = self._call(
+            "report_executor_status", {"executor_id": _id(executor_id), "status": status}, idempotent=False
         )
         return ExecutorRecord.model_validate(data)
 

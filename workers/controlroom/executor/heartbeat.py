@@ -28,12 +28,21 @@ def interval_for(runs: list[HeldRun], default: float = DEFAULT_INTERVAL_SECONDS)
 
 class Heartbeat:
     def __init__(
-        self, leases: LeaseTable, beat: Beat, log: JsonLog, *, default_interval: float = DEFAULT_INTERVAL_SECONDS
+        self,
+        leases: LeaseTable,
+        beat: Beat,
+        log: JsonLog,
+        *,
+        default_interval: float = DEFAULT_INTERVAL_SECONDS,
+        keepalive: bool = False,
     ):
         self._leases = leases
         self._beat = beat
         self._log = log
         self._default = default_interval
+        # An idle executor beats too (an empty heartbeat): it declared this period at registration,
+        # and executor_health calls it lost after three silent periods, subscribed to wake-ups or not.
+        self._keepalive = keepalive
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
@@ -48,6 +57,8 @@ class Heartbeat:
     def beat_once(self) -> None:
         runs = self._leases.snapshot()
         if not runs:
+            if self._keepalive:
+                self._keep_alive()
             return
         sent_at = time.monotonic()
         try:
@@ -72,6 +83,12 @@ class Heartbeat:
                 run.request_stop(lost=True)
             elif directive in ("cancel", "cap_exceeded"):
                 run.request_stop(cancel=True)
+
+    def _keep_alive(self) -> None:
+        try:
+            self._beat([])
+        except ControlPlaneError as exc:
+            self._log("heartbeat.failed", level="warning", error=str(exc), leases=0)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -112,7 +112,9 @@ class Executor:
             on_error=lambda lease, exc: self.log("events.flush_failed", level="warning", error=str(exc)),
         )
         self._completions = CompletionWindow(self._send_completions, window=options.completion_window_seconds)
-        self._heartbeat = Heartbeat(self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds)
+        self._heartbeat = Heartbeat(
+            self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds, keepalive=True
+        )
         self.vendor = vendor
         passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
         self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
@@ -142,7 +144,12 @@ class Executor:
         while True:
             try:
                 return self.plane.register_executor(
-                    pool=self.options.pool, labels=self.options.labels, version=__version__, host=socket.gethostname()
+                    pool=self.options.pool,
+                    labels=self.options.labels,
+                    version=__version__,
+                    host=socket.gethostname(),
+                    # The period it beats in (idle too): the control plane's bounds are 1 s .. 1 h.
+                    heartbeat_seconds=min(3600.0, max(1.0, self.options.heartbeat_seconds)),
                 )
             except ControlPlaneError as exc:
                 if is_fatal(exc):
@@ -229,8 +236,19 @@ class Executor:
                 self._work_done.wait(wait if capacity > 0 else None)
             if self.wakeups is not None:
                 self.wakeups.stop()
+            self._report_status("draining")
             self._drain()
+            self._report_status("stopped")
         return exit_code
+
+    def _report_status(self, status: str) -> None:
+        """Tells the control plane (executor_health) that this executor is draining or has stopped,
+        so an operator can tell a shutdown from a death. Best effort: unsaid, silence says lost."""
+        assert self.executor_id is not None
+        try:
+            self.plane.report_executor_status(self.executor_id, status)
+        except ControlPlaneError as exc:
+            self.log("executor.status_not_reported", level="warning", status=status, error=str(exc))
 
     def _refuse(self, bad: InvalidClaim) -> None:
         """A claimed run whose payload cannot be decoded fails on its own, not retryable: every
