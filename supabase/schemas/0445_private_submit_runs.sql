@@ -313,7 +313,7 @@ begin
             coalesce(x.e -> 'params', '{}'::jsonb) as params_in,
             coalesce((x.e ->> 'priority')::integer, 0) as priority,
             x.e ->> 'idempotency_key' as idempotency_key,
-            (x.e ->> 'due_by')::timestamptz as due_by
+            (x.e ->> 'due_by')::timestamptz as requested_due_by
         from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)
     ),
     refs as (
@@ -323,7 +323,8 @@ begin
     specs as (
         select f.spec_name as ref_name, f.spec_version as ref_version, f.spec_hash as ref_hash,
             s.id as spec_id, s.pool, s.required_labels, s.name, s.version,
-            coalesce(s.body -> 'params', '{}'::jsonb) as params_schema
+            coalesce(s.body -> 'params', '{}'::jsonb) as params_schema,
+            (s.body ->> 'due_within_seconds')::double precision as due_within_seconds
         from refs as f
         left join lateral (
             select s.id, s.pool, s.required_labels, s.name, s.version, s.body
@@ -343,7 +344,12 @@ begin
         ) as s on true
     ),
     resolved as (
-        select q.*, p.spec_id, p.pool, p.required_labels, p.name, p.version, p.params_schema
+        select q.*, p.spec_id, p.pool, p.required_labels, p.name, p.version, p.params_schema,
+            p.due_within_seconds,
+            -- The run's own due_by, else the spec's due_within_seconds after the submit.
+            coalesce(
+                q.requested_due_by, submit_runs.as_of + pg_catalog.make_interval(secs => p.due_within_seconds)
+            ) as due_by
         from req as q
         inner join specs as p
             on p.ref_name is not distinct from q.spec_name
@@ -352,7 +358,10 @@ begin
     ),
     checked as (
         select v.*, d.params, e.id as existing_id,
-            (v.spec_id, d.params, v.priority, v.due_by)
+            -- A due_by derived from the spec counts from the first submit, not from a retry's.
+            (v.spec_id, d.params, v.priority, coalesce(
+                v.requested_due_by, e.created_at + pg_catalog.make_interval(secs => v.due_within_seconds)
+            ))
             is not distinct from (e.spec_id, e.params, e.priority, e.due_by) as same_request,
             pr.problems
         from resolved as v
@@ -501,4 +510,4 @@ end
 $$;
 
 comment on function private.submit_runs(uuid, jsonb, timestamptz, text) is
-'The one submit path (submit_run is a batch of one): for well-formed items with distinct idempotency keys, resolves each spec (by hash, or name and optional version, else the latest), fills in the params'' defaults and checks them against the spec''s params schema, applies the workspace''s max_priority and max_queued_runs, and inserts the admitted runs in one statement with their scores. Answers per item: accepted | duplicate (same key, same request) | rejected with code PT404, 23505, 22023, PT429 or 40001 (a concurrent submit holds the key), message, detail and hint.';
+'The one submit path (submit_run is a batch of one): for well-formed items with distinct idempotency keys, resolves each spec (by hash, or name and optional version, else the latest), fills in the params'' defaults and checks them against the spec''s params schema, takes due_by from the item or else due_within_seconds of the spec after the submit, applies the workspace''s max_priority and max_queued_runs, and inserts the admitted runs in one statement with their scores. Answers per item: accepted | duplicate (same key, same request) | rejected with code PT404, 23505, 22023, PT429 or 40001 (a concurrent submit holds the key), message, detail and hint.';

@@ -131,6 +131,12 @@ class PipelineSpec(_Model):
     heartbeat_tolerance_seconds: int = Field(
         default=900, ge=30, description="A lease whose last heartbeat is older than this is lost and requeued."
     )
+    due_within_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="A run is due this many seconds after it is submitted (unless submitted with its own due_by): "
+        "the deadline factor of its score rises as that time nears.",
+    )
 
     @field_validator("params")
     @classmethod
