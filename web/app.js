@@ -2,7 +2,7 @@
 // It reads only through the Data API with the signed-in user's token, so it shows what RLS lets
 // that user see. Live updates: the current view is re-read every POLL_MS while the tab is visible
 // and patched in place (seam: the realtime endpoint can replace the timer).
-import { RUN_STATUSES, between, capText, duration, phasesFromEvents, usageByDay, waitReason } from "./oncall.js";
+import { RUN_STATUSES, between, capText, duration, phasesFromEvents, searchPattern } from "./oncall.js";
 
 const POLL_MS = 5000;
 const PAGE_SIZE = 25;
@@ -175,17 +175,15 @@ async function boardView(_arg, fresh, current) {
   if (state.pool) query = query.eq("pool", state.pool);
   if (state.workspace) query = query.eq("workspace_id", state.workspace);
   if (RANGES[state.range]) query = query.gte("created_at", new Date(Date.now() - RANGES[state.range] * 1000).toISOString());
+  // The search is part of the query (run_board.search_text), so it finds runs on every page.
+  const needle = searchPattern(state.q);
+  if (needle) query = query.ilike("search_text", `*${needle}*`);
   const from = state.page * PAGE_SIZE;
   const { data, count } = await q(query.range(from, from + PAGE_SIZE - 1));
   if (!current()) return;
-  const needle = state.q.toLowerCase();
-  const rows = needle
-    ? data.filter((r) => [r.run_id, r.spec_name, r.status, r.pool, r.last_error_class, r.last_error_message, r.status_reason, slug(r.workspace_id)]
-      .some((v) => (v || "").toLowerCase().includes(needle)))
-    : data;
-  patchRows(view.querySelector("#board tbody"), BOARD_COLUMNS, rows, "no runs match these filters");
+  patchRows(view.querySelector("#board tbody"), BOARD_COLUMNS, data, "no runs match these filters");
   const last = Math.min(from + data.length, count);
-  view.querySelector("#pageinfo").textContent = count ? `runs ${from + 1}–${last} of ${count}${needle ? ` (${rows.length} match the search on this page)` : ""}` : "no runs";
+  view.querySelector("#pageinfo").textContent = count ? `runs ${from + 1}–${last} of ${count}${needle ? " matching the search" : ""}` : "no runs";
   view.querySelector("#prev").disabled = state.page === 0;
   view.querySelector("#next").disabled = last >= count;
 }
@@ -235,18 +233,20 @@ function renderBoardShell() {
 // -- run detail -----------------------------------------------------------------------------------
 
 async function runView(runId, fresh, current) {
-  const [boardRows, detailRows, attempts, events, artifacts, executors] = await Promise.all([
+  const [boardRows, detailRows, attempts, events, artifacts] = await Promise.all([
     q(db.from("run_board").select("*").eq("run_id", runId)),
     q(db.from("runs").select("params,required_labels,not_before,status_reason,pool,cancel_reason").eq("id", runId)),
     q(db.from("run_attempts").select("attempt_no,status,executor_id,claimed_at,started_at,finished_at,error_class,error_message").eq("run_id", runId).order("attempt_no")),
     q(db.from("run_events").select("id,attempt_id,seq,type,level,phase,message,payload,ts").eq("run_id", runId).order("id")),
     q(db.from("artifacts").select("id,phase,name,uri,sha256,size_bytes,created_at,attempt_id").eq("run_id", runId).order("created_at")),
-    q(db.from("executor_health").select("executor_id,pool,labels,health")),
   ]);
   if (!current()) return;
   const run = boardRows[0];
   if (!run) { view.replaceChildren(h("h1", {}, "Run not found"), h("p", {}, "It does not exist, or RLS does not let you see it.")); return; }
   const detail = detailRows[0] || {};
+  // Why it waits is the control plane's answer (explain_wait), most specific reason first.
+  const waits = run.status === "queued" ? await q(db.rpc("explain_wait", { run_id: run.run_id })) : [];
+  if (!current()) return;
   const phases = phasesFromEvents(events);
   const verification = new Map();
   for (const e of events) if (e.type.startsWith("artifact.verif")) verification.set(e.payload.artifact_id, { ok: e.type === "artifact.verified", ts: e.ts });
@@ -255,7 +255,7 @@ async function runView(runId, fresh, current) {
   setView(
     h("p", {}, h("a", { href: "#/runs" }, "← runs")),
     h("h1", {}, `Run `, h("span", { class: "mono" }, run.run_id), " ", statusEl(run.status)),
-    run.status === "queued" ? h("div", { class: "wait", id: "wait-reason" }, h("strong", {}, "Waiting: "), waitReason({ ...run, ...detail }, executors)) : null,
+    run.status === "queued" ? h("div", { class: "wait", id: "wait-reason" }, h("strong", {}, "Waiting: "), waits.length ? waits[0].message : "no reason given") : null,
     h("div", { class: "grid2" },
       h("dl", { class: "facts card" },
         fact("spec", `${run.spec_name}@${run.spec_version} (${run.spec_hash.slice(0, 12)})`),
@@ -357,10 +357,13 @@ async function queuesView(_arg, _fresh, current) {
     pools.set(r.pool, p);
   }
   await Promise.all([...pools.values()].map(async (p) => {
-    const head = await q(db.from("runs").select("id,pool,not_before,status_reason,required_labels").eq("pool", p.pool).eq("status", "queued").order("created_at").limit(1));
+    // The head is the run claim_runs would take next (score order, then age); why it waits is
+    // the control plane's answer (explain_wait).
+    const head = await q(db.from("runs").select("id").eq("pool", p.pool).eq("status", "queued").order("score", { ascending: false }).order("created_at").limit(1));
     p.head = head[0] || null;
     p.healthy = executors.filter((x) => x.pool === p.pool && x.health === "healthy").length;
-    p.reason = p.head ? waitReason(p.head, executors) : "";
+    const waits = p.head ? await q(db.rpc("explain_wait", { run_id: p.head.id })) : [];
+    p.reason = waits.length ? waits[0].message : "";
   }));
   if (!current()) return;
   ensureShell("queues", "Queues per pool", () => table(QUEUE_COLUMNS, []));
@@ -426,24 +429,35 @@ const COLORS = ["#1a73e8", "#e8710a", "#188038", "#d01884", "#9334e6", "#12b5cb"
 async function usageView(_arg, _fresh, current) {
   const days = 7;
   const start = new Date(); start.setUTCHours(0, 0, 0, 0); start.setUTCDate(start.getUTCDate() - (days - 1));
-  const attempts = await q(db.from("run_attempts").select("workspace_id,started_at,finished_at").gte("started_at", start.toISOString()).order("started_at").limit(1000));
+  // Counted in the database (public.workspace_usage): every attempt, split at midnight of the
+  // workspace's budget day, weighted by the pool's cost rate, next to the daily budget.
+  const usage = await q(db.rpc("workspace_usage", { since: start.toISOString() }));
   if (!current()) return;
-  const totals = usageByDay(attempts);
-  const dayList = [...Array(days)].map((_, i) => new Date(start.getTime() + i * 86400000).toISOString().slice(0, 10));
-  const wsList = [...new Set([...totals.keys()].map((k) => k.split("|")[0]))].sort((a, b) => slug(a).localeCompare(slug(b)));
-  const rows = [...totals].map(([k, v]) => ({ ws: k.split("|")[0], day: k.split("|")[1], seconds: v })).sort((a, b) => (a.day + slug(a.ws)).localeCompare(b.day + slug(b.ws)));
+  const perDay = new Map();
+  for (const u of usage) {
+    const key = `${u.workspace_id}|${u.day}`;
+    const row = perDay.get(key) || { ws: u.workspace_id, day: u.day, tz: u.time_zone, seconds: 0, cost: 0, budget: u.daily_budget_seconds };
+    row.seconds += u.run_seconds; row.cost += u.cost_seconds;
+    perDay.set(key, row);
+  }
+  const totals = new Map([...perDay].map(([k, r]) => [k, r.seconds]));
+  const dayList = [...new Set([...[...Array(days)].map((_, i) => new Date(start.getTime() + i * 86400000).toISOString().slice(0, 10)), ...[...perDay.values()].map((r) => r.day)])].sort();
+  const wsList = [...new Set([...perDay.values()].map((r) => r.ws))].sort((a, b) => slug(a).localeCompare(slug(b)));
+  const rows = [...perDay.values()].sort((a, b) => (a.day + slug(a.ws)).localeCompare(b.day + slug(b.ws)));
+  const burn = (r) => (r.budget ? `${Math.round((r.cost / r.budget) * 100)} %` : "–");
   view.dataset.shell = "usage";
   view.replaceChildren(
     h("h1", {}, "Usage: run time per workspace per day"),
-    h("p", { class: "muted" }, `Last ${days} UTC days. Run time is attempt start to end; queue time is not counted. Budget burn appears here once workspace budgets (the claim-policy work) land.`),
+    h("p", { class: "muted" }, `Last ${days} days, each workspace's budget day (UTC unless its limits name a time zone). Run time is attempt start to end; queue time is not counted. Budget burn is cost-seconds (run time × the pool's cost rate) over the daily budget.`),
     h("div", { class: "card chart", id: "usage-chart" }, chart(dayList, wsList, totals),
       h("div", { class: "legend" }, wsList.map((ws, i) => { const s = h("span", { class: "swatch" }); s.style.background = COLORS[i % COLORS.length]; return h("span", {}, s, slug(ws)); }))),
     h("h2", {}, "by day"),
     table([
-      { title: "day", width: "120px", cell: (r) => r.day },
-      { title: "workspace", width: "200px", cell: (r) => slug(r.ws) },
-      { title: "run time", width: "110px", num: true, cell: (r) => duration(r.seconds) },
-      { title: "run-seconds", num: true, cell: (r) => Math.round(r.seconds) },
+      { title: "day", width: "110px", cell: (r) => r.day },
+      { title: "workspace", width: "180px", cell: (r) => slug(r.ws) },
+      { title: "run time", width: "100px", num: true, cell: (r) => duration(r.seconds) },
+      { title: "cost-seconds", width: "120px", num: true, cell: (r) => Math.round(r.cost) },
+      { title: "budget burn", num: true, cell: burn },
     ], rows, { empty: "no run time in this window" }));
 }
 

@@ -1,37 +1,15 @@
 // The on-call answers, computed in the browser from the same read models as the CLI
 // (workers/controlroom/cli/answers.py holds the same rules; keep the two in step).
-// Seam: when the claim-policy work lands `explain_wait(run)`, waitReason should show its answer.
+// Why a queued run waits is the control plane's answer (explain_wait), not computed here.
 
 export const RUN_STATUSES = ["queued", "claimed", "running", "succeeded", "failed", "cancelled", "timed_out"];
-const LIVE_HEALTH = ["healthy"];
 
-export function waitReason(run, executors, now = new Date()) {
-  const notBefore = run.not_before ? new Date(run.not_before) : null;
-  if (notBefore && notBefore > now) {
-    return `backoff: not before ${notBefore.toLocaleTimeString()} (in ${Math.round((notBefore - now) / 1000)}s)`;
-  }
-  const live = executors.filter((x) => x.pool === run.pool && LIVE_HEALTH.includes(x.health));
-  if (!live.length) return `no healthy executor serves pool '${run.pool}'`;
-  const required = run.required_labels || {};
-  const keys = Object.keys(required);
-  if (keys.length && !live.some((x) => keys.every((k) => (x.labels || {})[k] === required[k]))) {
-    return `no healthy executor of pool '${run.pool}' has labels ${keys.map((k) => `${k}=${required[k]}`).join(", ")}`;
-  }
-  return `waiting for a claim (${run.status_reason || "queued"})`;
-}
-
-// Run-seconds per workspace per UTC day: each attempt from start to finish (to now while it runs),
-// on the day it started. Queue time is not usage.
-export function usageByDay(attempts, now = new Date()) {
-  const out = new Map();
-  for (const a of attempts) {
-    if (!a.started_at) continue;
-    const start = new Date(a.started_at);
-    const end = a.finished_at ? new Date(a.finished_at) : now;
-    const key = `${a.workspace_id}|${start.toISOString().slice(0, 10)}`;
-    out.set(key, (out.get(key) || 0) + Math.max((end - start) / 1000, 0));
-  }
-  return out;
+// The board search as an ILIKE fragment for run_board.search_text (lower-cased there): ILIKE's
+// wildcards and escape character match themselves; PostgREST's "*" wildcard cannot be escaped and
+// is dropped. Same rule as the CLI (controlroom.client.control_plane.search_pattern).
+export function searchPattern(text) {
+  const t = (text || "").trim().toLowerCase().replaceAll("*", "");
+  return t.replaceAll("\\", "\\\\").replaceAll("%", "\\%").replaceAll("_", "\\_");
 }
 
 // Phases of the latest attempt: phase.started/phase.finished payloads and the phase.log tails.

@@ -12,6 +12,8 @@ create table public.executors (
     status text not null default 'active',
     registered_at timestamptz not null default pg_catalog.now(),
     last_seen_at timestamptz not null default pg_catalog.now(),
+    heartbeat_seconds double precision not null default 10,
+    status_changed_at timestamptz,
     constraint executors_pkey primary key (id),
     constraint executors_status_valid check (status in ('active', 'draining', 'stopped')),
     constraint executors_pool_format check (pool ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'),
@@ -19,7 +21,8 @@ create table public.executors (
     constraint executors_version_length check (pg_catalog.char_length(version) <= 200),
     constraint executors_host_length check (pg_catalog.char_length(host) <= 255),
     constraint executors_workspace_id_fkey foreign key (workspace_id)
-    references public.workspaces (id) on delete cascade
+    references public.workspaces (id) on delete cascade,
+    constraint executors_heartbeat_seconds_range check (heartbeat_seconds between 1 and 3600)
 );
 
 create index executors_workspace_id_idx on public.executors (workspace_id);
@@ -36,9 +39,11 @@ comment on column public.executors.workspace_id is 'Workspace it is confined to 
 comment on column public.executors.labels is 'Capabilities (string map) matched against pipeline_specs.required_labels.';
 comment on column public.executors.version is 'Executor software version, for operators.';
 comment on column public.executors.host is 'Host or pod name, for operators.';
-comment on column public.executors.status is 'active | draining | stopped.';
+comment on column public.executors.status is 'active | draining (told to stop: finishes what it holds, claims nothing new) | stopped (exited cleanly); set by the executor through report_executor_status.';
 comment on column public.executors.registered_at is 'When it registered.';
 comment on column public.executors.last_seen_at is 'Last claim or heartbeat.';
+comment on column public.executors.heartbeat_seconds is 'The period within which the executor promised to call heartbeat or claim (declared at registration, default 10 s); executor_health judges silence against it.';
+comment on column public.executors.status_changed_at is 'When the executor last reported a status change (draining, stopped); null while it never did.';
 
 -- RLS on every table: members read their workspaces' rows; nobody writes but the RPCs.
 alter table public.executors enable row level security;

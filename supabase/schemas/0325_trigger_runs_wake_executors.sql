@@ -128,12 +128,27 @@ begin
         where n.status = 'queued' and o.status <> 'queued'
         group by n.pool
     ) as w;
+    -- A run that finishes frees room under its workspace's orchestration caps (concurrency, the
+    -- budget's reservation): runs that waited for that room become claimable without a status
+    -- change of their own, so the pool of the finished run is woken for as many runs as finished.
+    -- Only workspaces with limits pay for it (no limits row: nothing ever waits for room). Other
+    -- pools of a workspace-wide cap find the room at their fallback poll (docs/realtime.md).
+    perform private.wake_executors(f.pool, f.runs, null)
+    from (
+        select n.pool, pg_catalog.count(*) as runs
+        from new_runs as n
+        inner join old_runs as o on o.id = n.id
+        where o.status = any(private.active_run_statuses())
+          and n.status = any(private.terminal_run_statuses())
+          and exists (select from public.workspace_limits as l where l.workspace_id = n.workspace_id)
+        group by n.pool
+    ) as f;
     return null;
 end
 $$;
 
 comment on function private.runs_wake_after_update() is
-'Trigger: runs that become queued again (a lost lease, a retry after backoff) wake executors of their pool, one message per pool per statement; not_before tells the woken executors when the earliest of them becomes claimable.';
+'Trigger: runs that become queued again (a lost lease, a retry after backoff) wake executors of their pool, one message per pool per statement; not_before tells the woken executors when the earliest of them becomes claimable. Runs that finish in a workspace with orchestration caps wake their pool too: the room they free may let a waiting run be claimed.';
 
 create trigger runs_wake_after_update
 after update on public.runs

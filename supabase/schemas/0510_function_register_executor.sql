@@ -11,6 +11,7 @@ create function public.register_executor(
     labels jsonb default '{}'::jsonb,
     version text default null,
     host text default null,
+    heartbeat_seconds double precision default null,
     as_of timestamptz default null
 )
 returns public.executors
@@ -72,21 +73,31 @@ begin
         hint = 'Shorten them.';
     end if;
 
+    if register_executor.heartbeat_seconds is not null
+        and (register_executor.heartbeat_seconds < 1 or register_executor.heartbeat_seconds > 3600
+            or register_executor.heartbeat_seconds = 'NaN'::double precision) then
+        raise exception 'heartbeat_seconds must be between 1 and 3600'
+        using errcode = '22023',
+        detail = pg_catalog.format('Got %s.', register_executor.heartbeat_seconds),
+        hint = 'Pass the period within which the executor calls heartbeat or claim_runs, e.g. 10.';
+    end if;
+
     insert into public.executors as x (
-        token_sub, pool, workspace_id, labels, version, host, registered_at, last_seen_at
+        token_sub, pool, workspace_id, labels, version, host, registered_at, last_seen_at, heartbeat_seconds
     )
     values (
         (select auth.uid()), v_claims ->> 'pool', v_workspace_id, register_executor.labels,
-        register_executor.version, register_executor.host, v_as_of, v_as_of
+        register_executor.version, register_executor.host, v_as_of, v_as_of,
+        coalesce(register_executor.heartbeat_seconds, 10)
     )
     returning x.* into v_executor;
     return v_executor;
 end
 $$;
 
-comment on function public.register_executor(text, jsonb, text, text, timestamptz) is
-'Registers an executor process for the pool (and optional workspace) of the caller''s executor token; returns the row whose id the executor passes to claim_runs and heartbeat.';
+comment on function public.register_executor(text, jsonb, text, text, double precision, timestamptz) is
+'Registers an executor process for the pool (and optional workspace) of the caller''s executor token; returns the row whose id the executor passes to claim_runs and heartbeat. heartbeat_seconds (default 10) is the period within which it promises to call heartbeat or claim_runs: executor_health judges its silence against it.';
 
-revoke execute on function public.register_executor(text, jsonb, text, text, timestamptz)
+revoke execute on function public.register_executor(text, jsonb, text, text, double precision, timestamptz)
 from public, anon, authenticated, service_role;
-grant execute on function public.register_executor(text, jsonb, text, text, timestamptz) to controlroom_executor;
+grant execute on function public.register_executor(text, jsonb, text, text, double precision, timestamptz) to controlroom_executor;

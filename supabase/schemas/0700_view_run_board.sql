@@ -31,7 +31,13 @@ select
     r.status_changed_by,
     r.status_reason,
     a.error_class as last_error_class,
-    a.error_message as last_error_message
+    a.error_message as last_error_message,
+    -- What the board's text search matches (search_text=ilike.*word*), lower-cased once here so
+    -- every client searches the same fields server-side, on every page, not the one it holds.
+    pg_catalog.lower(pg_catalog.concat_ws(
+        ' ', r.id::text, s.name || '@' || s.version, r.status, r.pool, r.status_reason,
+        a.error_class, a.error_message
+    )) as search_text
 from public.runs as r
 inner join public.pipeline_specs as s on r.spec_id = s.id
 left join public.run_attempts as a on r.id = a.run_id and r.attempt_count = a.attempt_no;
@@ -64,6 +70,7 @@ comment on column public.run_board.status_changed_by is 'Latest transition actor
 comment on column public.run_board.status_reason is 'Latest transition reason.';
 comment on column public.run_board.last_error_class is 'Error class of the latest attempt.';
 comment on column public.run_board.last_error_message is 'Error message of the latest attempt.';
+comment on column public.run_board.search_text is 'Lower-cased run id, spec name@version, status, pool, status reason and last error, for server-side text search (ilike).';
 
 revoke all on table public.run_board from public, anon, authenticated, service_role, controlroom_executor;
 grant select on table public.run_board to authenticated, service_role;

@@ -37,12 +37,12 @@ begin
         return;
     end if;
 
-    -- Executors of the pool that may claim this workspace's runs and were seen within 15 minutes.
+    -- Live executors of the pool that may claim this workspace's runs (not lost: executor_is_live).
     select pg_catalog.count(*)::integer into v_live
     from public.executors as x
     where x.pool = v_run.pool and x.status = 'active'
       and (x.workspace_id is null or x.workspace_id = v_run.workspace_id)
-      and x.last_seen_at >= v_as_of - interval '15 minutes';
+      and private.executor_is_live(x.last_seen_at, x.heartbeat_seconds, v_as_of);
     if v_live = 0 then
         return query select 1, 'no_live_executor',
             pg_catalog.format('no live executor in pool %s', v_run.pool),
@@ -58,7 +58,7 @@ begin
         ) as m
         where x.pool = v_run.pool and x.status = 'active'
           and (x.workspace_id is null or x.workspace_id = v_run.workspace_id)
-          and x.last_seen_at >= v_as_of - interval '15 minutes'
+          and private.executor_is_live(x.last_seen_at, x.heartbeat_seconds, v_as_of)
         order by (select pg_catalog.count(*) from pg_catalog.jsonb_object_keys(m.missing))
         limit 1;
         if v_missing <> '{}'::jsonb then

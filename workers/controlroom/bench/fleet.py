@@ -8,14 +8,20 @@ Every executor registers before the clock starts; all start together on one even
   the same lifecycle with the batched lease calls: claim and start in one call
   (`claim_runs(start => true)`), then complete the whole claim with each run's event in one
   `complete_runs` call;
-* `emit`: hold one started run and send batches of `emit_batch` events until the time cap.
+* `emit`: hold one started run and send batches of `emit_batch` events until the time cap;
+* `wake`: the real executor's idle loop with push wake-ups (executor/wakeups.py): subscribed to its
+  pool's Realtime topic before the clock starts, it claims when a message names it and otherwise
+  only at the fallback interval (`fallback_poll_seconds`, the same adaptive back-off with that
+  ceiling), as `controlroom worker` does.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import os
 import queue
+import random
 import threading
 import time
 import uuid
@@ -24,11 +30,14 @@ from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as MpEvent
 from typing import Any, Literal
 
+from controlroom import keys
 from controlroom.bench.clients import ExecutorClient, make_client
 from controlroom.bench.stack import StackEnv
+from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import Backoff
+from controlroom.executor.wakeups import DEFAULT_FALLBACK_POLL_SECONDS, Wakeups, WakeupSource, fallback_wait
 
-Mode = Literal["poll", "drain", "emit"]
+Mode = Literal["poll", "drain", "emit", "wake"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class FleetJob:
     emit_batch: int = 1
     processes: int = 4
     batched: bool = False
+    fallback_poll_seconds: float = DEFAULT_FALLBACK_POLL_SECONDS
 
 
 @dataclass
@@ -97,9 +107,53 @@ def _lifecycle(client: ExecutorClient, res: ExecutorResult, lease: str) -> None:
     res.last = time.time()
 
 
-def _run_one(job: FleetJob, client: ExecutorClient, lease: str | None, stop_at: float, res: ExecutorResult) -> None:
+@dataclass
+class Listener:
+    """One executor's wake-up subscription and the event its messages set."""
+
+    wakeups: Wakeups
+    woken: threading.Event
+
+
+def _listen(job: FleetJob, client: ExecutorClient, log: JsonLog) -> Listener:
+    token = keys.executor_token(job.stack.jwt_secret, pool=job.pool, workspace_id=job.workspace_id)
+    source = WakeupSource(job.stack.supabase_url, job.stack.anon_key, token, job.fallback_poll_seconds)
+    woken = threading.Event()
+    wakeups = Wakeups(source, job.pool, client.executor_id, woken.set, log)
+    wakeups.start()
+    return Listener(wakeups, woken)
+
+
+def _wake_loop(job: FleetJob, client: ExecutorClient, listener: Listener, stop_at: float, res: ExecutorResult) -> None:
+    # executor/loop.py's idle loop: the event is cleared before the claim, so a message that
+    # arrives while the claim is on the wire causes another claim instead of being lost.
+    backoff = Backoff()
+    jitter = random.Random()  # noqa: S311 - jitter, not secrecy
+    while time.time() < stop_at:
+        listener.woken.clear()
+        claimed = res.timed("claim", lambda: client.claim(1))
+        for c in claimed:
+            _lifecycle(client, res, c.lease)
+        if claimed:
+            backoff.found_work()
+            continue
+        wait = fallback_wait(job.fallback_poll_seconds, jitter) if listener.wakeups.subscribed else backoff.idle()
+        listener.woken.wait(max(0.0, min(wait, stop_at - time.time())))
+
+
+def _run_one(
+    job: FleetJob,
+    client: ExecutorClient,
+    lease: str | None,
+    stop_at: float,
+    res: ExecutorResult,
+    listener: Listener | None = None,
+) -> None:
     res.first = time.time()
-    if job.mode == "poll":
+    if job.mode == "wake":
+        assert listener is not None
+        _wake_loop(job, client, listener, stop_at, res)
+    elif job.mode == "poll":
         backoff = Backoff()
         while time.time() < stop_at:
             claimed = res.timed("claim", lambda: client.claim(1))
@@ -158,6 +212,8 @@ def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent
     results = [ExecutorResult() for _ in range(threads)]
     clients: list[ExecutorClient] = []
     leases: list[str | None] = []
+    listeners: list[Listener | None] = []
+    quiet = JsonLog(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     try:
         for _ in range(threads):
             client = make_client(job.path, job.stack, job.workspace_id, job.pool, str(uuid.uuid4()))
@@ -167,8 +223,13 @@ def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent
                 lease = _hold_lease(client)
                 client.start(lease)
             leases.append(lease)
+            listeners.append(_listen(job, client, quiet) if job.mode == "wake" else None)
     except Exception as exc:
         ready.put(f"error: {exc!r}")
+        return
+    # Every executor is subscribed before the clock starts, as a worker is before it idles.
+    if not all(x is None or x.wakeups.wait_subscribed(60) for x in listeners):
+        ready.put("error: an executor could not subscribe to its pool's wake-ups within 60 s")
         return
     ready.put("ready")
     go.wait()
@@ -176,7 +237,7 @@ def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent
 
     def body(i: int) -> None:
         try:
-            _run_one(job, clients[i], leases[i], stop_at, results[i])
+            _run_one(job, clients[i], leases[i], stop_at, results[i], listeners[i])
         except Exception as exc:
             results[i].error = repr(exc)
 
@@ -185,6 +246,9 @@ def _process_main(job: FleetJob, threads: int, ready: mp.Queue[Any], go: MpEvent
         w.start()
     for w in workers:
         w.join()
+    for listener in listeners:
+        if listener is not None:
+            listener.wakeups.stop()
     for c in clients:
         c.close()
     out.put([r.__dict__ for r in results])

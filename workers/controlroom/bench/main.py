@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controlroom.bench import report, scenarios
+from controlroom.bench import report, scenarios, wakeup
 from controlroom.bench.scenarios import Config, Results
 from controlroom.bench.stack import BenchStack, load_average, machine
 from controlroom.settings import project_root
@@ -19,7 +19,7 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores")
+SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "wakeup", "idle", "wakecost")
 
 
 def _ints(raw: str) -> list[int]:
@@ -68,6 +68,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--submit-runs", type=int, default=None, help="runs per submit case (10,000, quick 2,000)")
     p.add_argument("--score-sizes", default=None, help="queued runs rescored by the tick (100000; quick 10000)")
+    p.add_argument("--idle-executors", default="8,64,256", help="idle fleets whose cost is measured")
+    p.add_argument("--idle-seconds", type=float, default=None, help="measured window per idle case (20 s, quick 5 s)")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -114,6 +116,8 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         processes=args.processes,
         submit_runs_count=args.submit_runs or (2000 if q else 10_000),
         score_sizes=_ints(args.score_sizes or ("10000" if q else "100000")),
+        idle_executors=_ints(args.idle_executors),
+        idle_seconds=args.idle_seconds or (5.0 if q else 20.0),
     )
 
 
@@ -158,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             "growth": scenarios.growth,
             "submit": scenarios.submitting,
             "scores": scenarios.scores,
+            "wakeup": wakeup.pickup,
+            "idle": wakeup.idle_cost,
+            "wakecost": wakeup.trigger_cost,
         }
         for name in SCENARIOS:
             if name in wanted:

@@ -104,6 +104,15 @@ def verdicts(res: Results) -> list[Verdict]:
                     big <= 2 * small,
                 )
             )
+    check(
+        "pickup p95 ≤ 3 ms, 8 idle executors, HTTP + Realtime",
+        res.get("wake-up", "8 idle executors, woken by Realtime", "http", "pickup p95"),
+        lambda v: v <= 3,
+        2,
+    )
+    for row in res.rows.values():
+        if row.scenario == "idle cost" and row.metric == "per executor per 5 s" and "subscribed" in row.case:
+            check(f"≤ 1 claim call per executor per 5 s fallback interval, {row.case}", row, lambda v: v <= 1, 2)
     return out
 
 

@@ -58,6 +58,9 @@ class Config:
     growth_events: int
     processes: int
     submit_runs_count: int = 10_000
+    idle_executors: list[int] = field(default_factory=lambda: [8, 64, 256])
+    idle_seconds: float = 20.0
+    idle_warmup_seconds: float = 6.0
     score_sizes: list[int] = field(default_factory=lambda: [100_000])
 
 
@@ -97,12 +100,39 @@ def _fleet_latencies(
             res.add(scenario, case, path, f"{kind} p99", "ms", percentile(lat, 99))
 
 
-def _check(fleet: FleetResult) -> None:
+def check_fleet(fleet: FleetResult) -> None:
     if fleet.errors:
         raise RuntimeError(f"executors failed: {fleet.errors[:3]}")
 
 
 # 1. Claim latency ------------------------------------------------------------------------------
+
+
+def paced_submitter(conn: W.Conn, world: W.World, submits: int, interval: float, lags: list[float]) -> None:
+    """Submits one run every `interval` seconds; how far it fell behind its schedule goes to `lags`."""
+    time.sleep(0.5)  # let every executor reach its idle back-off first
+    t0 = time.perf_counter()
+    for i in range(submits):
+        W.submit_one(conn, world)
+        wait = t0 + (i + 1) * interval - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        else:
+            lags.append(-wait)
+
+
+def pickup_ms(conn: W.Conn, world: W.World) -> tuple[list[float], int]:
+    """Submit → first claim of every run of the world, in ms, and how many were never claimed."""
+    rows = conn.execute(
+        """
+        select extract(epoch from a.claimed_at - r.created_at) * 1000 as ms
+        from public.runs as r
+        left join public.run_attempts as a on a.run_id = r.id and a.attempt_no = 1
+        where r.workspace_id = %s
+        """,
+        [world.workspace_id],
+    ).fetchall()
+    return [float(r["ms"]) for r in rows if r["ms"] is not None], sum(1 for r in rows if r["ms"] is None)
 
 
 def claim_latency(cfg: Config, res: Results) -> None:
@@ -115,19 +145,9 @@ def claim_latency(cfg: Config, res: Results) -> None:
                 world = W.make_world(conn, "latency")
                 sub_conn = W.connect(cfg.stack.database_url)
                 lags: list[float] = []
-
-                def submitter(world: W.World = world, sub_conn: W.Conn = sub_conn, lags: list[float] = lags) -> None:
-                    time.sleep(0.5)  # let every executor reach its idle back-off first
-                    t0 = time.perf_counter()
-                    for i in range(submits):
-                        W.submit_one(sub_conn, world)
-                        wait = t0 + (i + 1) * cfg.submit_interval - time.perf_counter()
-                        if wait > 0:
-                            time.sleep(wait)
-                        else:
-                            lags.append(-wait)
-
-                thread = threading.Thread(target=submitter)
+                thread = threading.Thread(
+                    target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags)
+                )
                 job = FleetJob(
                     path,
                     cfg.stack,
@@ -141,22 +161,12 @@ def claim_latency(cfg: Config, res: Results) -> None:
                 fleet = run_fleet(job, on_start=thread.start)
                 thread.join()
                 sub_conn.close()
-                _check(fleet)
-                rows = conn.execute(
-                    """
-                    select extract(epoch from a.claimed_at - r.created_at) * 1000 as ms
-                    from public.runs as r
-                    left join public.run_attempts as a on a.run_id = r.id and a.attempt_no = 1
-                    where r.workspace_id = %s
-                    """,
-                    [world.workspace_id],
-                ).fetchall()
-                ms = [float(r["ms"]) for r in rows if r["ms"] is not None]
-                unclaimed = sum(1 for r in rows if r["ms"] is None)
+                check_fleet(fleet)
+                ms, unclaimed = pickup_ms(conn, world)
                 res.add("claim latency", case, path, "p50", "ms", percentile(ms, 50))
                 res.add("claim latency", case, path, "p95", "ms", percentile(ms, 95))
                 res.add("claim latency", case, path, "p99", "ms", percentile(ms, 99))
-                res.add("claim latency", case, path, "runs submitted", "", len(rows))
+                res.add("claim latency", case, path, "runs submitted", "", len(ms) + unclaimed)
                 res.add("claim latency", case, path, "unclaimed", "", unclaimed)
                 claim_calls = fleet.latencies("claim")
                 res.add("claim latency", case, path, "claim calls/s", "1/s", len(claim_calls) / fleet.elapsed)
@@ -207,7 +217,7 @@ def lifecycle(cfg: Config, res: Results) -> None:
                         batched=batched,
                     )
                     fleet = run_fleet(job)
-                    _check(fleet)
+                    check_fleet(fleet)
                     if profile:
                         res.profiles[f"lifecycle, {case}, {path}"] = W.top_statements(conn, 8)
                     res.add("lifecycle", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
@@ -242,7 +252,7 @@ def events(cfg: Config, res: Results) -> None:
                     processes=cfg.processes,
                 )
                 fleet = run_fleet(job)
-                _check(fleet)
+                check_fleet(fleet)
                 res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)
                 res.add("events", case, path, "calls/s", "1/s", len(fleet.latencies("emit")) / fleet.elapsed)
                 _fleet_latencies(res, "events", case, path, fleet, ("emit",))
@@ -341,7 +351,7 @@ def growth(cfg: Config, res: Results) -> None:
                     processes=cfg.processes,
                 )
                 fleet = run_fleet(job)
-                _check(fleet)
+                check_fleet(fleet)
                 res.add("growth", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
                 _fleet_latencies(res, "growth", case, path, fleet, ("claim",))
                 res.say("growth", case, path, ["runs/s", "claim p50", "claim p95"])
@@ -397,7 +407,7 @@ def events_growth(cfg: Config, res: Results) -> None:
                 processes=1,
             )
             fleet = run_fleet(job)
-            _check(fleet)
+            check_fleet(fleet)
             res.add("events", case, path, "events/s", "1/s", fleet.events / fleet.elapsed)
             _fleet_latencies(res, "events", case, path, fleet, ("emit",))
             res.say("events", case, path, ["events/s", "emit p95"])

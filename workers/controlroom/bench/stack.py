@@ -28,6 +28,7 @@ class StackEnv:
     supabase_url: str
     anon_key: str
     jwt_secret: str
+    state_dir: str = ""  # where the stack keeps its pid files (CPU figures of the API)
 
 
 class BenchStack:
@@ -62,6 +63,7 @@ class BenchStack:
             supabase_url=exported["SUPABASE_URL"],
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
+            state_dir=str(self.state),
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()

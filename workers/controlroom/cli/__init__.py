@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from controlroom import keys
+from controlroom import __version__, keys
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
 from controlroom.cli.oncall import register as register_oncall
@@ -28,7 +28,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # -h as well as --help, on every command (child contexts inherit it).
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"controlroom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Lakehouse Control Room: pipelines on your own infrastructure, Supabase-native."""
+
+
 register_stack(app)
 register_worker(app)
 register_specs(app)

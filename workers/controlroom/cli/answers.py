@@ -1,16 +1,14 @@
 """The on-call answers the CLI and the page share, computed from the read models (run_board,
 executor_health, queue_depth_by_pool, run_attempts, run_events): pure functions, no I/O.
 
-Seam: the claim-policy work adds `explain_wait(run)` in the database; once it is on main,
-`wait_reason` should return its answer and keep these rules only as the fallback.
+Why a queued run waits is not computed here: the control plane answers it (explain_wait).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 RUN_STATUSES = ("queued", "claimed", "running", "succeeded", "failed", "cancelled", "timed_out")
@@ -36,42 +34,6 @@ def one_line(text: str | None) -> str:
 def labels_missing(required: dict[str, Any], offered: dict[str, Any]) -> dict[str, Any]:
     """The required labels an executor does not offer (jsonb containment, key by key)."""
     return {k: v for k, v in required.items() if offered.get(k) != v}
-
-
-def wait_reason(run: dict[str, Any], executors: Iterable[dict[str, Any]], now: datetime | None = None) -> str:
-    """Why a queued run is not running yet, in words.
-
-    `run` has pool, not_before, status_reason and required_labels; `executors` are rows of
-    executor_health. The first rule that applies wins: backoff, no live executor of the pool, no
-    live executor with the labels, else the run's own latest status reason."""
-    now = now or datetime.now(UTC)
-    not_before = _when(run.get("not_before"))
-    if not_before is not None and not_before > now:
-        seconds = (not_before - now).total_seconds()
-        return f"backoff: not before {not_before.astimezone():%H:%M:%S} (in {seconds:.0f}s)"
-    pool = run.get("pool")
-    live = [x for x in executors if x.get("pool") == pool and x.get("health") in LIVE_HEALTH]
-    if not live:
-        return f"no healthy executor serves pool '{pool}'"
-    required = run.get("required_labels") or {}
-    if required and not any(not labels_missing(required, x.get("labels") or {}) for x in live):
-        wanted = ", ".join(f"{k}={v}" for k, v in required.items())
-        return f"no healthy executor of pool '{pool}' has labels {wanted}"
-    return f"waiting for a claim ({run.get('status_reason') or 'queued'})"
-
-
-def usage_by_day(attempts: Iterable[dict[str, Any]], now: datetime | None = None) -> dict[tuple[str, date], float]:
-    """Run-seconds per (workspace_id, UTC day): each attempt from start to finish (to now while it
-    runs), counted on the day it started. Queue time is not usage."""
-    now = now or datetime.now(UTC)
-    out: dict[tuple[str, date], float] = defaultdict(float)
-    for a in attempts:
-        started = _when(a.get("started_at"))
-        if started is None:
-            continue
-        finished = _when(a.get("finished_at")) or now
-        out[(str(a["workspace_id"]), started.astimezone(UTC).date())] += max((finished - started).total_seconds(), 0.0)
-    return dict(out)
 
 
 def phases_from_events(events: Iterable[Any]) -> list[dict[str, Any]]:

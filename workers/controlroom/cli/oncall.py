@@ -94,15 +94,18 @@ def queue(
             pool["healthy_executors"] = sum(
                 1 for x in executors_now if x["pool"] == name and x["health"] in answers.LIVE_HEALTH
             )
+            # The head is the run claim_runs would take next: score order, then age (the client
+            # appends ".asc" to the last key: order=score.desc,created_at.asc).
             head = plane.select(
                 "runs",
-                columns="id,pool,not_before,status_reason,required_labels,created_at",
+                columns="id",
                 filters={"pool": f"eq.{name}", "status": "eq.queued"},
-                order="created_at",
+                order="score.desc,created_at",
                 limit=1,
             )
             pool["head_run"] = head[0]["id"] if head else None
-            pool["head_wait_reason"] = answers.wait_reason(head[0], executors_now) if head else None
+            waits = plane.explain_wait(head[0]["id"]) if head else []
+            pool["head_wait_reason"] = waits[0].message if waits else None
     finally:
         plane.close()
     if as_json:
@@ -132,57 +135,61 @@ def queue(
 @handles_errors()
 def usage(
     since: int = typer.Option(7, min=1, max=366, help="Days back, today included."),
+    workspace: str | None = typer.Option(None, "--workspace", "-w", help="Only this workspace (slug)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Run-seconds per workspace per day (attempt start to finish; queue time is not usage)."""
+    """Run-seconds per workspace per day, against the daily budget (public.workspace_usage: each
+    attempt from start to end, split at midnight of the workspace's budget time zone; queue time is
+    not usage; cost-seconds weigh each pool's cost rate)."""
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=since - 1)
     plane = common.connect()
     try:
-        attempts = [
-            row for page in _pages(plane, "run_attempts", "workspace_id,started_at,finished_at", start) for row in page
-        ]
         slugs = {str(w["id"]): w["slug"] for w in plane.select("workspaces", columns="id,slug")}
+        workspace_id = common.workspace(plane, workspace).id if workspace else None
+        rows = plane.workspace_usage(since=start, workspace_id=workspace_id)
     finally:
         plane.close()
-    totals = answers.usage_by_day(attempts)
-    rows = [
-        {"workspace": slugs.get(ws, ws), "day": day.isoformat(), "run_seconds": round(seconds, 1)}
-        for (ws, day), seconds in sorted(totals.items(), key=lambda kv: (kv[0][1], slugs.get(kv[0][0], kv[0][0])))
-    ]
+    days: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:  # one line per workspace and day; pools summed
+        key = (r.day.isoformat(), str(r.workspace_id))
+        day = days.setdefault(
+            key,
+            {
+                "workspace": slugs.get(str(r.workspace_id), str(r.workspace_id)),
+                "day": r.day.isoformat(),
+                "time_zone": r.time_zone,
+                "run_seconds": 0.0,
+                "cost_seconds": 0.0,
+                "attempts": 0,
+                "daily_budget_seconds": r.daily_budget_seconds,
+            },
+        )
+        day["run_seconds"] += r.run_seconds
+        day["cost_seconds"] += r.cost_seconds
+        day["attempts"] += r.attempts
+    result = sorted(days.values(), key=lambda d: (d["day"], d["workspace"]))
+    for d in result:
+        budget = d["daily_budget_seconds"]
+        d["budget_burn"] = round(d["cost_seconds"] / budget, 4) if budget else None
+        d["run_seconds"], d["cost_seconds"] = round(d["run_seconds"], 1), round(d["cost_seconds"], 1)
     if as_json:
-        print_json(rows)
+        print_json(result)
         return
     table = _table(
-        f"usage since {start:%Y-%m-%d} (UTC days)",
+        f"usage since {start:%Y-%m-%d}",
         "day",
         "workspace",
         "run time",
-        "run-seconds",
-        right=("run time", "run-seconds"),
+        "cost-s",
+        "budget",
+        right=("run time", "cost-s", "budget"),
     )
-    for row in rows:
-        table.add_row(row["day"], row["workspace"], common.duration(row["run_seconds"]), f"{row['run_seconds']:.0f}")
+    for d in result:
+        burn = "–" if d["budget_burn"] is None else f"{d['budget_burn'] * 100:.0f} %"
+        table.add_row(d["day"], d["workspace"], common.duration(d["run_seconds"]), f"{d['cost_seconds']:.0f}", burn)
     out.print(table)
-    if not rows:
+    if not result:
         err.print("no run time in this window")
-
-
-def _pages(plane: ControlPlane, table: str, columns: str, start: datetime) -> Any:
-    """Attempts started since `start`, 1,000 at a time (the API caps rows per read)."""
-    offset = 0
-    while True:
-        page = plane.select(
-            table,
-            columns=columns,
-            filters={"started_at": f"gte.{start.isoformat()}"},
-            order="started_at",
-            limit=1000,
-            offset=offset,
-        )
-        if not page:
-            return
-        yield page
-        offset += len(page)
 
 
 @handles_errors()

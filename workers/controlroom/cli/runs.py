@@ -14,7 +14,6 @@ from rich.text import Text
 
 from controlroom.cli import answers, common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
-from controlroom.cli.oncall import executor_rows as _executors
 from controlroom.client.models import WaitReason
 
 run_app = typer.Typer(name="run", help="One run in detail.", no_args_is_help=True)
@@ -33,6 +32,9 @@ def runs(
     spec: str | None = typer.Option(None, help="Only runs of this spec (name)."),
     pool: str | None = typer.Option(None, help="Only runs of this pool."),
     since: str | None = typer.Option(None, help="Only runs submitted since: 30m, 6h, 2d, or an ISO time."),
+    search: str | None = typer.Option(
+        None, help="Only runs whose id, spec, status, pool, reason or last error contain this text."
+    ),
     limit: int = typer.Option(20, min=1, max=1000, help="How many runs per page, newest first."),
     page: int = typer.Option(1, min=1, help="Which page of `limit` runs."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -53,6 +55,7 @@ def runs(
             spec_name=spec,
             pool=pool,
             since=since_at,
+            search=search,
             limit=limit,
             offset=(page - 1) * limit,
         )
@@ -125,11 +128,7 @@ def show(
             "runs", columns="params,required_labels,not_before,status_reason", filters={"id": f"eq.{row.run_id}"}
         )
         slug = plane.select("workspaces", columns="slug", filters={"id": f"eq.{row.workspace_id}"})
-        wait = (
-            answers.wait_reason({**row.model_dump(), **detail[0]}, _executors(plane))
-            if (row.status == "queued" and detail)
-            else None
-        )
+        wait = waits[0].message if waits else None  # the control plane's most specific reason
     finally:
         plane.close()
     phases = answers.phases_from_events(events)

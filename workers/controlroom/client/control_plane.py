@@ -37,6 +37,7 @@ from controlroom.client.models import (
     RunTransition,
     ScoreFactor,
     SubmitReply,
+    UsageRow,
     WaitReason,
     Workspace,
 )
@@ -50,6 +51,7 @@ _board = TypeAdapter(list[RunBoardRow])
 _attempts = TypeAdapter(list[RunAttempt])
 _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
+_usage = TypeAdapter(list[UsageRow])
 _factors = TypeAdapter(list[ScoreFactor])
 _submits = TypeAdapter(list[SubmitReply])
 
@@ -67,6 +69,14 @@ ATTEMPT_COLUMNS = (
 # Rows per read of artifact_pages: the API's row cap on Supabase and the local stack (max_rows), so a
 # page is one full read; a smaller cap only makes the pages shorter.
 ARTIFACT_PAGE_SIZE = 1000
+
+
+def search_pattern(text: str) -> str:
+    """The board search as an ILIKE fragment: lower-cased (search_text is), ILIKE's own wildcards
+    and escape character escaped so they match themselves, and `*` (PostgREST's wildcard, which
+    cannot be escaped) dropped."""
+    text = text.strip().lower().replace("*", "")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _id(value: UUID | str) -> str:
@@ -332,6 +342,21 @@ class ControlPlane:
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
         return sorted(_waits.validate_python(data), key=lambda w: w.rank)
 
+    def workspace_usage(
+        self, since: datetime | None = None, until: datetime | None = None, workspace_id: UUID | str | None = None
+    ) -> list[UsageRow]:
+        """Run-seconds per workspace, budget day and pool (public.workspace_usage; RLS applies)."""
+        data = self._call(
+            "workspace_usage",
+            {
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "workspace_id": _id(workspace_id) if workspace_id else None,
+            },
+            idempotent=True,
+        )
+        return _usage.validate_python(data)
+
     def explain_score(self, run_id: UUID | str) -> list[ScoreFactor]:
         """Every factor of a run's score (raw, normalised, weight, contribution), then total and stored."""
         return _factors.validate_python(self._call("explain_score", {"run_id": _id(run_id)}, idempotent=True))
@@ -395,10 +420,12 @@ class ControlPlane:
         pool: str | None = None,
         since: datetime | None = None,
         executor_id: UUID | str | None = None,
+        search: str | None = None,
         offset: int = 0,
         oldest_first: bool = False,
     ) -> list[RunBoardRow]:
-        """Rows of the run board, newest first (or oldest first), filtered."""
+        """Rows of the run board, newest first (or oldest first), filtered; `search` matches the
+        board's search_text (id, spec, status, pool, reason, last error) server-side."""
         filters: dict[str, str] = {}
         if workspace_id is not None:
             filters["workspace_id"] = f"eq.{_id(workspace_id)}"
@@ -416,6 +443,8 @@ class ControlPlane:
             filters["created_at"] = f"gte.{since.isoformat()}"
         if executor_id is not None:
             filters["executor_id"] = f"eq.{_id(executor_id)}"
+        if search and search.strip():
+            filters["search_text"] = f"ilike.*{search_pattern(search)}*"
         rows = self.select(
             "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
         )

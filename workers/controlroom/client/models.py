@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -264,6 +264,19 @@ class RunTransition(_Model):
     actor: str
     reason: str
     at: datetime
+
+
+class UsageRow(_Model):
+    """A row of public.workspace_usage: run-seconds of one workspace, budget day and pool."""
+
+    workspace_id: UUID
+    day: date
+    time_zone: str
+    pool: str
+    run_seconds: float
+    cost_seconds: float
+    attempts: int
+    daily_budget_seconds: float | None = None
 
 
 class WaitReason(_Model):

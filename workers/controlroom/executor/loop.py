@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import threading
@@ -31,7 +32,7 @@ from controlroom.executor.lifecycle import Lifecycle, State
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import DEFAULT_CEILING_SECONDS, Backoff
 from controlroom.executor.run import RunExecution, RunOutcome
-from controlroom.executor.wakeups import Wakeups, WakeupSource
+from controlroom.executor.wakeups import Wakeups, WakeupSource, fallback_wait
 from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
 
@@ -124,11 +125,16 @@ class Executor:
         self._heartbeat.start()
         self.lifecycle.to(State.RUNNING)
         backoff = Backoff(ceiling=self.options.poll_ceiling_seconds)
+        jitter = random.Random()  # noqa: S311 - jitter, not secrecy
         if self.options.wakeups is not None:
             self.wakeups = Wakeups(self.options.wakeups, me.pool, self.executor_id, self._work_done.set, self.log)
             self.wakeups.start()
         with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="run") as pool:
             while not self.shutting_down.is_set():
+                # Cleared before the claim, not after it: a wake-up or a finished run that arrives
+                # while the claim is on the wire makes the loop claim again instead of being lost
+                # (which cost up to a fallback interval of pickup latency).
+                self._work_done.clear()
                 self._touch_health()
                 capacity = self.options.concurrency - len(self.leases)
                 claimed: list[ClaimedRun] = []
@@ -159,14 +165,12 @@ class Executor:
                 if self.options.once and len(self.leases) == 0:
                     self.log("executor.queue_drained")
                     break
-                self._work_done.clear()
                 # Subscribed to wake-ups, polling is only the fallback for a missed message.
-                backoff.ceiling = (
-                    self.options.wakeups.fallback_poll_seconds
-                    if self.options.wakeups is not None and self.wakeups is not None and self.wakeups.subscribed
-                    else self.options.poll_ceiling_seconds
-                )
-                self._work_done.wait(backoff.idle() if capacity > 0 else None)
+                if self.options.wakeups is not None and self.wakeups is not None and self.wakeups.subscribed:
+                    wait = fallback_wait(self.options.wakeups.fallback_poll_seconds, jitter)
+                else:
+                    wait = backoff.idle()
+                self._work_done.wait(wait if capacity > 0 else None)
             if self.wakeups is not None:
                 self.wakeups.stop()
             self._drain()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,14 @@ class WakeupSource:
     api_key: str
     access_token: str
     fallback_poll_seconds: float = DEFAULT_FALLBACK_POLL_SECONDS
+
+
+def fallback_wait(seconds: float, rng: random.Random) -> float:
+    """How long a subscribed, idle executor waits before polling the claim anyway. The poll only
+    catches a missed message, so it happens once per fallback interval, jittered upwards (1 to
+    1.25 × the interval): a fleet subscribed together does not poll together, and no executor polls
+    more than once an interval (no adaptive ramp from 10 ms: new work arrives by message)."""
+    return rng.uniform(seconds, seconds * 1.25)
 
 
 def addressed_to(payload: dict[str, Any], executor_id: str) -> bool:
@@ -115,7 +124,11 @@ class Wakeups:
             except Exception as exc:  # any failure of the client: start over after a backoff
                 self._log("wakeups.lost", level="warning", error=repr(exc), retry_s=backoff)
             finally:
-                self._subscribed.clear()
+                if self._subscribed.is_set():
+                    self._subscribed.clear()
+                    # The loop may be waiting out a long fallback interval: it must poll at its
+                    # normal ceiling from now on, so it is woken to notice.
+                    self._wake()
                 with contextlib.suppress(Exception):
                     await client.close()
             if self._stop.wait(0):

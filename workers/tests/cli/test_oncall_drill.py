@@ -76,9 +76,9 @@ def test_each_on_call_question_is_one_command(
     assert queue.code == 0, queue.stderr
     head_line = next(line for line in queue.stdout.splitlines() if line.startswith(f"{specs.pool}:"))
     assert stuck_id[:8] in head_line
-    assert "no healthy executor" in head_line
+    assert "no live executor in pool" in head_line
     show_stuck = run_cli("run", "show", stuck_id, "--json").json()
-    assert "no healthy executor" in show_stuck["wait_reason"]
+    assert "no live executor in pool" in show_stuck["wait_reason"]
 
     # How much did each workspace use today?
     usage = run_cli("usage", "--since", "1", "--json").json()

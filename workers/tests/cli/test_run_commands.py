@@ -291,3 +291,27 @@ def _user(database_url: str) -> str:
             "returning id::text"
         ).fetchone()
     return str(row[0])
+
+
+def test_runs_search_finds_a_run_beyond_the_first_page_server_side(specs: SpecFiles, plane: ControlPlane) -> None:
+    """The search is a filter of the board query, not of the page a client holds: the one run of
+    spec `needle-job` is found although 30 newer runs fill the first page. ILIKE's wildcards in
+    the text match themselves: "needle_job" and "needle%job" find nothing."""
+    needle = specs.write("needle-job")
+    publish(needle)
+    publish(specs.write("hay"))
+    workspace = plane.workspace_by_slug(specs.workspace)
+    assert workspace is not None
+    needle_id = str(plane.submit_run(workspace.id, spec_name="needle-job").id)
+    plane.submit_runs(workspace.id, [{"spec_name": "hay", "params": {}} for _ in range(30)])
+
+    def board(*args: str) -> list[str]:
+        done = run_cli("runs", "--workspace", specs.workspace, "--limit", "25", "--json", *args)
+        assert done.code == 0, done.stderr
+        return [r["run_id"] for r in done.json()]
+
+    assert needle_id not in board(), "without a search the needle is not on the first page"
+    assert board("--search", "NEEDLE-JOB") == [needle_id]
+    assert board("--search", needle_id[:13]) == [needle_id]
+    assert board("--search", "needle_job") == []
+    assert board("--search", "needle%job") == []

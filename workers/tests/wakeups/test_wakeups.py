@@ -198,3 +198,31 @@ def test_work_goes_on_by_polling_when_the_realtime_endpoint_dies(
         executor._work_done.set()
         thread.join(30)
         plane.close()
+
+
+def test_a_run_finishing_under_a_concurrency_cap_wakes_its_pool(
+    database_url: str,
+    pipeline: Pipeline,
+    service_plane: ControlPlane,
+    executor_plane: Callable[[str], ControlPlane],
+) -> None:
+    """The second run waits for room (max 1 at once), not for a status change: the first run's
+    completion is what makes it claimable, so that completion must wake the pool."""
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("select public.set_workspace_limits(%s, '{\"max_concurrent_runs\": 1}')", [pipeline.workspace_id])
+    plane = executor_plane(pipeline.pool)
+    me = plane.register_executor(pool=pipeline.pool)
+    service_plane.submit_run(pipeline.workspace_id, spec_name=pipeline.spec_name)
+    service_plane.submit_run(pipeline.workspace_id, spec_name=pipeline.spec_name)
+    claimed = plane.claim_runs(me.id, 2, start=True)
+    assert len(claimed) == 1, "the cap lets one run of the workspace run at once"
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("listen controlroom_wake")
+        assert plane.complete_run(claimed[0].lease_token).outcome == "accepted"
+        woken = [
+            n.payload
+            for n in listener.notifies(timeout=5, stop_after=1)
+            if f'"pool": "{pipeline.pool}"' in n.payload or f'"pool":"{pipeline.pool}"' in n.payload
+        ]
+    assert woken, "finishing the run that held the room woke nobody"
+    assert plane.claim_runs(me.id, 1, start=True), "the waiting run is claimable now"

@@ -29,7 +29,8 @@ select set_eq(
       and has_function_privilege('controlroom_executor', p.oid, 'execute')
     $$,
     array[
-        'public.register_executor(pool text, labels jsonb, version text, host text, as_of timestamp with time zone)',
+        'public.register_executor(pool text, labels jsonb, version text, host text, heartbeat_seconds double precision, as_of timestamp with time zone)',
+        'public.report_executor_status(executor_id uuid, status text, as_of timestamp with time zone)',
         'public.claim_runs(executor_id uuid, max_runs integer, pool text, labels jsonb, as_of timestamp with time zone, start boolean)',
         'public.start_run(lease uuid, as_of timestamp with time zone)',
         'public.heartbeat(executor_id uuid, leases jsonb, as_of timestamp with time zone)',
