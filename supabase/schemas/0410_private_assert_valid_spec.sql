@@ -76,12 +76,38 @@ begin
         when private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'max_backoff_seconds', interval '1 hour')
             < private.seconds_setting(assert_valid_spec.body -> 'retries' -> 'base_seconds', interval '10 seconds')
             then 'body.retries.max_backoff_seconds must not be below base_seconds'
+        -- GUARD: a spark phase names a logical engine; only the executor's configuration says where it is.
+        when exists (
+            select
+            from pg_catalog.jsonb_array_elements(
+                case
+                    when pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'phases') = 'array'
+                        then assert_valid_spec.body -> 'phases'
+                    else '[]'::jsonb
+                end
+            ) as p (phase)
+            where p.phase ->> 'kind' = 'spark'
+                and (p.phase ? 'endpoint'
+                    or p.phase ? 'session_credentials'
+                    or coalesce(p.phase -> 'engine' ->> 'name', 'default')
+                    !~ '^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$')
+        )
+            then 'a spark phase names a logical engine (engine.name: 1-63 of a-z, 0-9, _ and -), never an '
+                || 'endpoint or credentials: the executor''s configuration maps engine names to sc:// URLs'
     end;
     if v_problem is not null then
         raise exception 'invalid pipeline spec: %', v_problem
         using errcode = '22023',
         detail = 'See docs/architecture.md, "Spec settings", for the keys the control plane reads.',
         hint = 'Fix the spec and publish it again.';
+    end if;
+    -- Schedules (issue 16): their checks and the cron rules live in 0409 and 0118.
+    v_problem := private.first_schedule_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'See docs/specs.md, "schedules", for the fields of a schedule and the cron syntax.',
+        hint = 'Fix the schedule and publish again.';
     end if;
     -- GUARD: tenants share the bucket and the executors; a spec may only name its own folder.
     v_problem := private.first_uri_problem(assert_valid_spec.body);
@@ -92,8 +118,15 @@ begin
             || 'workspace, no . or .. segments, no escapes, no local paths (docs/security.md).',
         hint = 'Write the URI as s3://${run.bucket}/${run.workspace}/<key> and publish again.';
     end if;
+    v_problem := private.first_retry_on_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'retry_on lists the failures of a phase that get another attempt (docs/specs.md, "retry_on").',
+        hint = 'Write e.g. retry_on: [transient] or retry_on: [transient, ModuleNotFoundError] and publish again.';
+    end if;
 end
 $$;
 
 comment on function private.assert_valid_spec(text, text, jsonb) is
-'Raises 22023 naming the first problem of a spec (name, version, body settings, dataset URIs outside the workspace); returns quietly when the spec is valid.';
+'Raises 22023 naming the first problem of a spec (name, version, body settings, schedules, dataset URIs outside the workspace); returns quietly when the spec is valid.';

@@ -9,7 +9,9 @@ create function public.fail_run(
     retryable boolean,
     error_class text,
     message text default null,
-    as_of timestamptz default null
+    as_of timestamptz default null,
+    failure_kind text default null,
+    phase text default null
 )
 returns jsonb
 language plpgsql
@@ -24,6 +26,8 @@ declare
     v_delay interval;
     v_jitter interval;
     v_actor text;
+    v_retry boolean;
+    v_problem text;
 begin
     perform private.assert_executor_role();
     if fail_run.retryable is null then
@@ -44,6 +48,13 @@ begin
         detail = 'A failure message has at most 10000 characters.',
         hint = 'Truncate it; put the rest in a run event or an artifact.';
     end if;
+    v_problem := private.first_failure_problem(fail_run.failure_kind, fail_run.phase);
+    if v_problem is not null then
+        raise exception '%', v_problem
+        using errcode = '22023',
+        detail = 'Nothing was changed.',
+        hint = 'Send failure_kind deterministic or transient and the name of the phase that failed, or neither.';
+    end if;
     v_attempt := private.lock_lease(fail_run.lease);
     if v_attempt.status = 'failed' then
         select r.* into v_run from public.runs as r where r.id = v_attempt.run_id;
@@ -55,6 +66,12 @@ begin
     select r.* into v_run from public.runs as r where r.id = v_attempt.run_id for update;
     select s.* into v_spec from public.pipeline_specs as s where s.id = v_run.spec_id;
     v_actor := 'executor:' || v_attempt.executor_id::text;
+    -- With a failure kind the database decides (the phase's retry_on); without one, as before, the
+    -- executor's retryable does.
+    v_retry := case
+        when fail_run.failure_kind is null then fail_run.retryable
+        else private.failure_retries(v_spec.body, fail_run.phase, fail_run.error_class, fail_run.failure_kind)
+    end;
 
     if v_run.cancel_requested_at is not null then
         update public.run_attempts as a
@@ -67,7 +84,7 @@ begin
             pg_catalog.format('cancelled (attempt %s stopped: %s)', v_attempt.attempt_no, fail_run.error_class),
             v_as_of
         );
-    elsif fail_run.retryable and v_attempt.attempt_no < v_spec.max_attempts then
+    elsif v_retry and v_attempt.attempt_no < v_spec.max_attempts then
         v_delay := private.retry_delay(v_attempt.attempt_no, v_spec.backoff_base, v_spec.backoff_max);
         v_jitter := private.retry_jitter(v_spec.backoff_jitter);
         update public.run_attempts as a
@@ -85,15 +102,24 @@ begin
     else
         update public.run_attempts as a
         set status = 'failed', finished_at = v_as_of, error_class = fail_run.error_class,
-            error_message = fail_run.message, retryable = fail_run.retryable
+            error_message = fail_run.message, retryable = v_retry
         where a.id = v_attempt.id
         returning a.* into v_attempt;
         v_run := private.transition_run(
             v_run.id, 'failed', v_actor,
             case
-                when fail_run.retryable then pg_catalog.format(
+                when v_retry then pg_catalog.format(
                     'retries exhausted: attempt %s of %s failed (%s)',
                     v_attempt.attempt_no, v_spec.max_attempts, fail_run.error_class
+                )
+                when fail_run.failure_kind = 'deterministic' then pg_catalog.format(
+                    'attempt %s failed with a deterministic error (%s): a retry cannot fix it, not retried',
+                    v_attempt.attempt_no, fail_run.error_class
+                )
+                when fail_run.failure_kind is not null then pg_catalog.format(
+                    'attempt %s failed (%s, %s): not in the retry_on of phase %s, not retried',
+                    v_attempt.attempt_no, fail_run.error_class, fail_run.failure_kind,
+                    coalesce(fail_run.phase, '(none)')
                 )
                 else pg_catalog.format('attempt %s failed, not retryable (%s)',
                     v_attempt.attempt_no, fail_run.error_class)
@@ -105,9 +131,9 @@ begin
 end
 $$;
 
-comment on function public.fail_run(uuid, boolean, text, text, timestamptz) is
-'Reports a failed attempt. Retryable with attempts left: the run is queued again after min(backoff_max, backoff_base * 2^(attempt-1)) plus jitter; otherwise failed. With a cancellation requested the run becomes cancelled. Dead lease: 409 PT409.';
+comment on function public.fail_run(uuid, boolean, text, text, timestamptz, text, text) is
+'Reports a failed attempt. Whether it is retried: with failure_kind (deterministic | transient), the failed phase''s retry_on decides (default [transient]); without it, retryable. Retried with attempts left: the run is queued again after min(backoff_max, backoff_base * 2^(attempt-1)) plus jitter; otherwise failed, with a reason that says why. With a cancellation requested the run becomes cancelled. Dead lease: 409 PT409.';
 
-revoke execute on function public.fail_run(uuid, boolean, text, text, timestamptz)
+revoke execute on function public.fail_run(uuid, boolean, text, text, timestamptz, text, text)
 from public, anon, authenticated, service_role;
-grant execute on function public.fail_run(uuid, boolean, text, text, timestamptz) to controlroom_executor;
+grant execute on function public.fail_run(uuid, boolean, text, text, timestamptz, text, text) to controlroom_executor;

@@ -70,6 +70,10 @@ begin
         inner join public.runs as r on r.id = a.run_id
         inner join public.pipeline_specs as s on s.id = r.spec_id
         where a.status = any(private.live_attempt_statuses())
+          -- Implied by the status (check run_attempts_finished_iff_closed); said here so the
+          -- planner reads the partial index run_attempts_live_lease_expires_at_idx instead of
+          -- every attempt: an idle sweep runs every 5 s (0610).
+          and a.finished_at is null
           and a.lease_expires_at < sweep_stale_runs.as_of
           and (sweep_stale_runs.workspace_id is null or a.workspace_id = sweep_stale_runs.workspace_id)
         order by a.lease_expires_at

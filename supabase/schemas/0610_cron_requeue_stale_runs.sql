@@ -1,9 +1,16 @@
--- Why: the requeue sweep (private.sweep_stale_runs, 0595) runs every minute from pg_cron, so leases
--- expire and runs time out with zero live executors. The job names no workspace: it sweeps them
--- all.
+-- Why: the requeue sweep (private.sweep_stale_runs, 0595) runs from pg_cron every few seconds, so
+-- leases expire and runs time out with zero live executors, and a dead executor's runs are claimed
+-- again seconds after its lease tolerance (not up to a minute later). The job names no workspace:
+-- it sweeps them all.
 
--- pg_cron sweeps every minute, one bounded batch per transaction: a DO block, not a procedure,
--- because a procedure that commits cannot pin its search_path. Rescheduled idempotently.
+-- pg_cron starts the job every minute; the job sweeps every few seconds within its minute
+-- (private.requeue_sweep_cadence, 0608), one bounded batch per transaction: a DO block, not a
+-- procedure, because a procedure that commits cannot pin its search_path. pg_cron never runs two
+-- instances of one job at once: a run that overruns its minute delays the next one, which then
+-- starts at once. The first sweep of a run catches up with everything that went stale meanwhile
+-- (after a Postgres restart: everything since the outage began), batch after batch. Each sweep
+-- reads the clock after the sleep (commit first), so it never judges leases by a stale now().
+-- Rescheduled idempotently.
 select cron.unschedule(j.jobid)
 from cron.job as j
 where j.jobname = 'controlroom_requeue_stale_runs';
@@ -12,8 +19,21 @@ select cron.schedule(
     'controlroom_requeue_stale_runs',
     '* * * * *',
     $job$do $sweep$
+declare
+    v_every interval;
+    v_until timestamptz;
 begin
-    while (private.sweep_stale_runs(pg_catalog.now(), null, 1000) ->> 'more')::boolean loop
+    select c.every, pg_catalog.clock_timestamp() + c.sweep_for into v_every, v_until
+    from private.requeue_sweep_cadence() as c;
+    loop
+        while (private.sweep_stale_runs(pg_catalog.now(), null, 1000) ->> 'more')::boolean loop
+            commit;
+        end loop;
+        commit;
+        exit when pg_catalog.clock_timestamp() >= v_until;
+        perform pg_catalog.pg_sleep(
+            extract(epoch from least(v_every, v_until - pg_catalog.clock_timestamp()))::double precision
+        );
         commit;
     end loop;
 end

@@ -650,3 +650,51 @@ $$;
 comment on function tests.functions_executable_by_anon(text) is 'Functions of a schema that anon may execute.';
 
 grant execute on all functions in schema tests to anon, authenticated, service_role, controlroom_executor;
+
+-- Schedules ------------------------------------------------------------------------------------
+
+create or replace function tests.scheduled_spec(
+    workspace_id uuid, spec_name text, schedules jsonb, since timestamptz, version text default '1',
+    body jsonb default '{}'::jsonb
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_spec uuid;
+begin
+    -- Publish materialises the schedules as of the transaction's clock; tests move them to the
+    -- instant their as_of story starts at.
+    v_spec := tests.publish_spec(
+        scheduled_spec.workspace_id, scheduled_spec.spec_name, scheduled_spec.version,
+        pg_catalog.jsonb_build_object('schedules', scheduled_spec.schedules) || scheduled_spec.body
+    );
+    update public.schedules as s
+    set fired_through = scheduled_spec.since,
+        next_fire_at = private.cron_next_fire(s.cron, s.timezone, scheduled_spec.since)
+    where s.spec_id = v_spec;
+    return v_spec;
+end
+$$;
+
+comment on function tests.scheduled_spec(uuid, text, jsonb, timestamptz, text, jsonb) is
+'Publishes a spec with body.schedules and sets its schedules to have fired through since (their as_of story starts there); returns the spec id.';
+
+create or replace function tests.fires(cron text, timezone text, after timestamptz, until timestamptz)
+returns text[]
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.array_agg(
+        pg_catalog.to_char(f.at at time zone fires.timezone, 'YYYY-MM-DD HH24:MI') || ' '
+        || pg_catalog.to_char(f.at at time zone 'UTC', '"="HH24:MI"Z"')
+        order by f.at
+    )
+    from private.cron_fires(fires.cron, fires.timezone, fires.after, fires.until) as f (at)
+$$;
+
+comment on function tests.fires(text, text, timestamptz, timestamptz) is
+'Fire times of a cron expression in (after, until] as ''<local YYYY-MM-DD HH:MI> =<UTC HH:MI>Z'' text, for readable assertions.';

@@ -19,7 +19,20 @@ ROOT = project_root()
 DOC = ROOT / "docs" / "benchmarks.md"
 DOC_JSON = ROOT / "docs" / "benchmarks.json"
 ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- control-plane-analysis:end -->"
-SCENARIOS = ("latency", "lifecycle", "events", "requeue", "growth", "submit", "scores", "wakeup", "idle", "wakecost")
+SCENARIOS = (
+    "latency",
+    "lifecycle",
+    "events",
+    "requeue",
+    "growth",
+    "submit",
+    "scores",
+    "wakeup",
+    "idle",
+    "wakecost",
+    "reclaim",
+    "sweepcost",
+)
 
 
 def _ints(raw: str) -> list[int]:
@@ -70,6 +83,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--score-sizes", default=None, help="queued runs rescored by the tick (100000; quick 10000)")
     p.add_argument("--idle-executors", default="8,64,256", help="idle fleets whose cost is measured")
     p.add_argument("--idle-seconds", type=float, default=None, help="measured window per idle case (20 s, quick 5 s)")
+    p.add_argument("--reclaim-runs", type=int, default=None, help="runs on the killed worker (8, quick 4)")
+    p.add_argument("--reclaim-backoffs", default="0,10", help="retry base_seconds of the reclaim spec, per case")
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -118,6 +133,8 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         score_sizes=_ints(args.score_sizes or ("10000" if q else "100000")),
         idle_executors=_ints(args.idle_executors),
         idle_seconds=args.idle_seconds or (5.0 if q else 20.0),
+        reclaim_runs=args.reclaim_runs or (4 if q else 8),
+        reclaim_backoffs=[float(x) for x in args.reclaim_backoffs.split(",") if x.strip()],
     )
 
 
@@ -165,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             "wakeup": wakeup.pickup,
             "idle": wakeup.idle_cost,
             "wakecost": wakeup.trigger_cost,
+            "reclaim": scenarios.reclaim,
+            "sweepcost": scenarios.sweep_cost,
         }
         for name in SCENARIOS:
             if name in wanted:

@@ -90,6 +90,11 @@ def verdicts(res: Results) -> list[Verdict]:
         lambda v: v <= 2,
         2,
     )
+    reclaims = [r for r in res.rows.values() if r.scenario == "reclaim" and r.metric == "kill → re-claimed p95"]
+    if not reclaims:
+        out.append(Verdict("kill -9 → re-claimed p95 ≤ tolerance 30 s + 10 s", "not measured", None))
+    for row in reclaims:
+        check(f"kill -9 → re-claimed p95 ≤ tolerance 30 s + 10 s ({row.case})", row, lambda v: v <= 40)
     for path in ("http", "direct"):
         small = _median(res.get("growth", "1,000 queued", path, "claim p95"))
         big_row = res.get("growth", "1,000,000 queued", path, "claim p95")

@@ -1,10 +1,16 @@
-"""The five scenarios. Each returns rows: one figure of one case, with its value per repetition."""
+"""The scenarios. Each returns rows: one figure of one case, with its value per repetition."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import random
+import signal
+import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +19,7 @@ import psycopg
 
 from controlroom.bench import world as W
 from controlroom.bench.fleet import FleetJob, FleetResult, run_fleet
-from controlroom.bench.stack import StackEnv
+from controlroom.bench.stack import CONTROLROOM, StackEnv
 from controlroom.bench.stats import fmt, percentile, spread
 
 
@@ -62,6 +68,9 @@ class Config:
     idle_seconds: float = 20.0
     idle_warmup_seconds: float = 6.0
     score_sizes: list[int] = field(default_factory=lambda: [100_000])
+    reclaim_runs: int = 8
+    reclaim_backoffs: list[float] = field(default_factory=lambda: [0.0, 10.0])
+    sweep_cost_passes: int = 200
 
 
 class Results:
@@ -535,3 +544,158 @@ def dump(res: Results) -> dict[str, Any]:
         "profiles": json.loads(json.dumps(res.profiles, default=str)),
         "notes": res.notes,
     }
+
+
+# 8. Kill -9 of a worker → its runs claimed again (the requeue sweep's latency, end to end) -------
+
+RECLAIM_TOLERANCE = 30  # heartbeat_tolerance_seconds of the spec (the schema's minimum)
+
+RECLAIM_SQL = """
+select a1.run_id,
+    extract(epoch from a1.lease_expires_at) as expired_at,
+    extract(epoch from a1.finished_at) as lost_at,
+    extract(epoch from a2.claimed_at) as reclaimed_at,
+    a2.executor_id <> a1.executor_id as other_executor
+from public.run_attempts as a1
+left join public.run_attempts as a2 on a2.run_id = a1.run_id and a2.attempt_no = 2
+where a1.workspace_id = %s and a1.attempt_no = 1
+"""
+
+
+def _worker(cfg: Config, pool: str, concurrency: int) -> subprocess.Popen[bytes]:
+    """A real `controlroom worker` (HTTP, S3, heartbeats), in a process group of its own."""
+    return subprocess.Popen(
+        [str(CONTROLROOM), "worker", "--pool", pool, "--concurrency", str(concurrency)],
+        env={**os.environ, **cfg.stack.exports},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def reclaim(cfg: Config, res: Results) -> None:
+    """kill -9 of a worker (its process group: the phases die with it, as on a lost node) while it
+    runs N long runs; another worker of the pool is idle. Measured per run from the kill: when the
+    lease expired (last heartbeat + tolerance), when the sweep closed it (lost), and when the other
+    worker claimed the run again. Per backoff: the spec's retry delay adds to the re-claim."""
+    conn = W.connect(cfg.stack.database_url)
+    n = cfg.reclaim_runs
+    for backoff in cfg.reclaim_backoffs:
+        case = f"tolerance {RECLAIM_TOLERANCE} s, retry backoff {backoff:g} s, {n} runs"
+        for _ in range(cfg.repeat):
+            world = _runnable_world(
+                conn,
+                {
+                    "heartbeat_tolerance_seconds": RECLAIM_TOLERANCE,
+                    "retries": {"max_attempts": 3, "base_seconds": backoff},
+                    "phases": [{"name": "wait", "kind": "shell", "argv": ["sleep", "600"]}],
+                },
+            )
+            doomed = _worker(cfg, world.pool, n)
+            survivor: subprocess.Popen[bytes] | None = None
+            try:
+                for _ in range(n):
+                    W.submit_one(conn, world)
+                deadline = time.monotonic() + 60
+                while _count(conn, world, "status = 'running'") < n:
+                    if time.monotonic() > deadline or doomed.poll() is not None:
+                        raise RuntimeError("the first worker did not start every run within 60 s")
+                    time.sleep(0.2)
+                survivor = _worker(cfg, world.pool, n)
+                # kill at any point of the heartbeat cycle (10 s): a delay, not a secret
+                time.sleep(random.uniform(2, 12))  # noqa: S311
+                if _count(conn, world, "status = 'running' and attempt_count = 1") < n:
+                    raise RuntimeError("a run of the first worker ended before the kill (see its events)")
+                killed_at = time.time()
+                _kill_group(doomed)
+                deadline = time.monotonic() + RECLAIM_TOLERANCE + backoff + 120
+                while _count(conn, world, "attempt_count >= 2 and status = 'running'") < n:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("runs of the killed worker were not claimed again within the bound")
+                    if _count(conn, world, "status in ('succeeded', 'failed', 'cancelled', 'timed_out')"):
+                        raise RuntimeError("a run of the killed worker ended instead of being claimed again")
+                    time.sleep(0.2)
+                rows = conn.execute(RECLAIM_SQL, [world.workspace_id]).fetchall()
+            finally:
+                _kill_group(doomed)
+                if survivor is not None:
+                    _kill_group(survivor)
+            if not all(r["other_executor"] for r in rows):
+                raise RuntimeError("a run was claimed again by the killed worker's executor")
+            reclaimed = [float(r["reclaimed_at"]) - killed_at for r in rows]
+            swept = [float(r["lost_at"]) - float(r["expired_at"]) for r in rows]
+            expiry = [float(r["expired_at"]) - killed_at for r in rows]
+            for metric, values in (
+                ("kill → re-claimed", reclaimed),
+                ("lease expiry → lost (sweep delay)", swept),
+                ("kill → lease expiry", expiry),
+            ):
+                for value in values:  # every run is a sample: percentiles over all repetitions
+                    res.add("reclaim", case, "http", f"{metric} (all runs)", "s", value)
+            res.log(
+                f"  reclaim | {case} | kill → re-claimed p50 {percentile(reclaimed, 50):.1f} s, "
+                f"p95 {percentile(reclaimed, 95):.1f} s, max {max(reclaimed):.1f} s; sweep delay p95 "
+                f"{percentile(swept, 95):.1f} s"
+            )
+            W.purge(conn, world)
+        for metric in ("kill → re-claimed", "lease expiry → lost (sweep delay)"):
+            samples = res.get("reclaim", case, "http", f"{metric} (all runs)")
+            if samples is not None:
+                for pct in (50, 95):
+                    res.add("reclaim", case, "http", f"{metric} p{pct}", "s", percentile(samples.values, pct))
+                res.add("reclaim", case, "http", f"{metric} max", "s", max(samples.values))
+    conn.close()
+
+
+def _runnable_world(conn: W.Conn, body: dict[str, Any]) -> W.World:
+    """A workspace with a spec a real worker can run (it names its workspace, unlike make_world's)."""
+    suffix = uuid.uuid4().hex[:8]
+    slug = pool = f"bench-reclaim-{suffix}"
+    row = conn.execute("select (public.create_workspace(%s)).id", [slug]).fetchone()
+    assert row is not None
+    spec = {"name": "noop", "version": "1", "workspace": slug, "pool": pool, **body}
+    conn.execute("select public.publish_spec(%s, 'noop', '1', %s)", [row["id"], json.dumps(spec)])
+    return W.World(workspace_id=str(row["id"]), pool=pool)
+
+
+def _count(conn: W.Conn, world: W.World, where: str) -> int:
+    row = conn.execute(
+        f"select count(*) as n from public.runs where workspace_id = %s and {where}",  # fixed text
+        [world.workspace_id],
+    ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def sweep_cost(cfg: Config, res: Results) -> None:
+    """One pass of the requeue sweep when nothing is stale (what pg_cron does every 5 s), with no
+    runs, then with 100,000 queued runs and 10,000 live leases present."""
+    conn = W.connect(cfg.stack.database_url)
+    sweep = "select private.sweep_stale_runs(now(), null, 1000)"
+
+    def measure(case: str) -> None:
+        conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+        for _ in range(20):  # warm
+            conn.execute(sweep)
+        samples = []
+        for _ in range(cfg.sweep_cost_passes):
+            t0 = time.perf_counter()
+            conn.execute(sweep)
+            samples.append((time.perf_counter() - t0) * 1000)
+        res.add("sweep cost", case, "direct", "pass p50", "ms", percentile(samples, 50))
+        res.add("sweep cost", case, "direct", "pass p95", "ms", percentile(samples, 95))
+        res.say("sweep cost", case, "direct", ["pass p50", "pass p95"])
+
+    total = conn.execute("select count(*) as n from public.runs").fetchone()
+    measure(f"{int(total['n']) if total else 0:,} runs in the database")
+    world = W.make_world(conn, "sweepcost", {"heartbeat_tolerance_seconds": 3600})
+    W.queue_runs(conn, world, 100_000)
+    W.claim_all(conn, world, 10_000)
+    measure("100,000 runs (10,000 live leases, none stale)")
+    W.purge(conn, world)
+    conn.close()

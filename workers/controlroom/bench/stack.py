@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -29,6 +29,8 @@ class StackEnv:
     anon_key: str
     jwt_secret: str
     state_dir: str = ""  # where the stack keeps its pid files (CPU figures of the API)
+    # Everything `controlroom env` exported: what a real `controlroom worker` needs (S3, IAM, keys).
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 class BenchStack:
@@ -64,6 +66,7 @@ class BenchStack:
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
             state_dir=str(self.state),
+            exports=exported,
         )
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             fsync = conn.execute("show fsync").fetchone()

@@ -11,9 +11,11 @@ from rich.console import Console
 from controlroom import __version__, keys
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
+from controlroom.cli.lineage import register as register_lineage
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
 from controlroom.cli.runs import register as register_runs
+from controlroom.cli.schedules import register as register_schedules
 from controlroom.cli.specs import register as register_specs
 from controlroom.cli.stack import register as register_stack
 from controlroom.cli.storage import register as register_storage
@@ -53,11 +55,13 @@ register_worker(app)
 register_specs(app)
 register_submit(app)
 register_runs(app)
+register_lineage(app)
 register_events(app)
 register_artifacts(app)
 register_oncall(app)
 register_page_open(app)
 register_storage(app)
+register_schedules(app)
 
 err = Console(stderr=True)
 

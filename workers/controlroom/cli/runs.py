@@ -12,7 +12,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from controlroom.cli import answers, common
+from controlroom.cli import answers, common, lineage
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
 from controlroom.client.models import WaitReason
 
@@ -128,6 +128,7 @@ def show(
             "runs", columns="params,required_labels,not_before,status_reason", filters={"id": f"eq.{row.run_id}"}
         )
         slug = plane.select("workspaces", columns="slug", filters={"id": f"eq.{row.workspace_id}"})
+        parent, children = lineage.lineage_of(plane, row.run_id)
         wait = waits[0].message if waits else None  # the control plane's most specific reason
     finally:
         plane.close()
@@ -146,6 +147,7 @@ def show(
                 "phases": phases,
                 "attempts": attempts,
                 "transitions": transitions,
+                "lineage": lineage.lineage_json(parent, children),
             }
         )
         return
@@ -175,6 +177,7 @@ def show(
     facts.add_row("last change", f"{row.status_changed_by}: {row.status_reason}")
     if row.last_error_class:
         facts.add_row("last error", common.last_error(row))
+    lineage.add_lineage_facts(facts, parent, children)
     out.print(facts)
 
     if phases:

@@ -52,10 +52,19 @@ def _pretty(body: Any) -> list[str]:
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Spec files or folders (default: specs).")] = None,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    import_check: bool = typer.Option(
+        True,
+        "--import-check/--no-import-check",
+        help="Import each python phase's entry point in a subprocess (never calling it) to catch a "
+        "module or function that does not exist.",
+    ),
 ) -> None:
-    """Check that every spec loads and validates: each problem as `file: path: message`; exit 1 on any."""
+    """Check that every spec loads and validates: each problem as `file: path: message`; exit 1 on any.
+
+    Beyond the model: a sql phase's query must be one statement over its declared inputs, and a
+    python phase's entry point must import (checked in a subprocess with a timeout)."""
     paths = paths or DEFAULT_PATHS
-    problems = validate_paths(paths)
+    problems = validate_paths(paths, imports=import_check)
     files, _ = discover(paths)
     if as_json:
         print_json({"files": [str(f) for f in files], "problems": [p.__dict__ for p in problems]})

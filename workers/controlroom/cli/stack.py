@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from controlroom import keys
+from controlroom.localstack.errors import StackError
 from controlroom.localstack.stack import LocalStack
 
 out = Console()
@@ -57,8 +58,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def env() -> None:
-        """Print `export …` lines for the local stack: use as  eval "$(controlroom env)"."""
-        typer.echo(LocalStack().export_lines())
+        """Print `export …` lines for the local stack: use as  eval "$(controlroom env)".
+
+        Refuses (exit 1, nothing on stdout) when no stack of this shell's state folder is up."""
+        try:
+            stack = LocalStack.running()
+        except StackError as exc:
+            err.print(f"[red]controlroom env:[/] {exc.paragraph()}", highlight=False)
+            raise typer.Exit(1) from None
+        typer.echo(stack.export_lines())
 
     @app.command("keys")
     def keys_cmd(

@@ -30,11 +30,15 @@ from controlroom.client.models import (
     InvalidClaim,
     LeaseReply,
     PublishedSpec,
+    RepairPlan,
     Run,
     RunAttempt,
     RunBoardRow,
     RunEvent,
+    RunLineage,
     RunTransition,
+    ScheduleBoardRow,
+    ScheduleRow,
     ScoreFactor,
     SubmitReply,
     UsageRow,
@@ -53,7 +57,9 @@ _transitions = TypeAdapter(list[RunTransition])
 _waits = TypeAdapter(list[WaitReason])
 _usage = TypeAdapter(list[UsageRow])
 _factors = TypeAdapter(list[ScoreFactor])
+_schedules = TypeAdapter(list[ScheduleBoardRow])
 _submits = TypeAdapter(list[SubmitReply])
+_lineage = TypeAdapter(list[RunLineage])
 
 SUBMIT_BATCH_MAX = 1000  # submit_runs' bound (PT413 above it)
 _events = TypeAdapter(list[RunEvent])
@@ -215,13 +221,23 @@ class ControlPlane:
         return _completions.validate_python(data or [])
 
     def fail_run(
-        self, lease: UUID | str, *, retryable: bool, error_class: str, message: str | None = None
+        self,
+        lease: UUID | str,
+        *,
+        retryable: bool,
+        error_class: str,
+        message: str | None = None,
+        failure_kind: str | None = None,
+        phase: str | None = None,
     ) -> LeaseReply:
-        data = self._call(
-            "fail_run",
-            {"lease": _id(lease), "retryable": retryable, "error_class": error_class, "message": message},
-            idempotent=True,
-        )
+        """Reports a failed attempt. With `failure_kind` (deterministic | transient) the control plane
+        decides whether to retry, by the kind and the failed `phase`'s retry_on; without it, by `retryable`."""
+        args: dict[str, Any] = {"lease": _id(lease), "retryable": retryable, "error_class": error_class}
+        args["message"] = message
+        if failure_kind is not None:
+            args["failure_kind"] = failure_kind
+            args["phase"] = phase
+        data = self._call("fail_run", args, idempotent=True)
         return LeaseReply.model_validate(data)
 
     def confirm_cancel(self, lease: UUID | str, message: str | None = None) -> LeaseReply:
@@ -337,6 +353,55 @@ class ControlPlane:
         data = self._call("cancel_run", {"run_id": _id(run_id), "reason": reason}, idempotent=True)
         return Run.model_validate(data)
 
+    def pause_schedule(self, workspace_id: UUID | str, name: str, spec_name: str | None = None) -> ScheduleRow:
+        """Ticks skip the schedule until resumed; spec_name may be left out when the name is unique."""
+        data = self._call(
+            "pause_schedule",
+            {"workspace_id": _id(workspace_id), "name": name, "spec_name": spec_name},
+            idempotent=True,
+        )
+        return ScheduleRow.model_validate(data)
+
+    def resume_schedule(self, workspace_id: UUID | str, name: str, spec_name: str | None = None) -> ScheduleRow:
+        """It fires next at its first fire time from now; the paused fire times are not caught up."""
+        data = self._call(
+            "resume_schedule",
+            {"workspace_id": _id(workspace_id), "name": name, "spec_name": spec_name},
+            idempotent=True,
+        )
+        return ScheduleRow.model_validate(data)
+
+    def rerun_run(self, run_id: UUID | str, idempotency_key: str | None = None) -> Run:
+        """A new run of the same spec version, params and priority, linked to run_id (run_lineage)."""
+        data = self._call(
+            "rerun_run",
+            {"run_id": _id(run_id), "idempotency_key": idempotency_key},
+            idempotent=idempotency_key is not None,
+        )
+        return Run.model_validate(data)
+
+    def repair_run(self, run_id: UUID | str, from_phase: str | None = None, idempotency_key: str | None = None) -> Run:
+        """A new run that re-executes run_id from `from_phase` (default: where it ended), reusing the
+        recorded outputs of the phases before it."""
+        data = self._call(
+            "repair_run",
+            {"run_id": _id(run_id), "from_phase": from_phase, "idempotency_key": idempotency_key},
+            idempotent=idempotency_key is not None,
+        )
+        return Run.model_validate(data)
+
+    def repair_plan(self, lease: UUID | str) -> RepairPlan:
+        """For the executor: how its leased run was made, and for a repair what to verify and reuse."""
+        return RepairPlan.model_validate(self._call("repair_plan", {"lease": _id(lease)}, idempotent=True))
+
+    def run_lineage(self, run_id: UUID | str) -> tuple[RunLineage | None, list[RunLineage]]:
+        """The run's own lineage row (its parent), and the rows of its children, oldest first."""
+        mine = _lineage.validate_python(self.select("run_lineage", filters={"run_id": f"eq.{_id(run_id)}"}))
+        children = _lineage.validate_python(
+            self.select("run_lineage", filters={"parent_run_id": f"eq.{_id(run_id)}"}, order="created_at")
+        )
+        return (mine[0] if mine else None), children
+
     def explain_wait(self, run_id: UUID | str) -> list[WaitReason]:
         """Why a queued run is not being claimed, most specific reason first."""
         data = self._call("explain_wait", {"run_id": _id(run_id)}, idempotent=True)
@@ -449,6 +514,12 @@ class ControlPlane:
             "run_board", filters=filters, order="created_at", desc=not oldest_first, limit=limit, offset=offset
         )
         return _board.validate_python(rows)
+
+    def schedule_board(self, *, workspace_id: UUID | str | None = None) -> list[ScheduleBoardRow]:
+        """Every visible schedule with its next fire time and last tick, by spec and name."""
+        filters = {"workspace_id": f"eq.{_id(workspace_id)}"} if workspace_id is not None else {}
+        rows = self.select("schedule_board", filters=filters, order="spec_name")
+        return sorted(_schedules.validate_python(rows), key=lambda r: (str(r.workspace_id), r.spec_name, r.name))
 
     def recent_run_ids(self, limit: int, *, workspace_id: UUID | str | None = None) -> list[UUID]:
         """Ids of the newest visible runs (to resolve the short ids people copy from tables)."""

@@ -236,6 +236,45 @@ class RunBoardRow(_Model):
     last_error_message: str | None = None
 
 
+class ScheduleRow(_Model):
+    """A row of public.schedules (what pause_schedule and resume_schedule answer)."""
+
+    id: UUID
+    workspace_id: UUID
+    spec_name: str
+    name: str
+    cron: str
+    timezone: str
+    paused: bool
+    paused_by: str | None = None
+    next_fire_at: datetime | None = None
+
+
+class ScheduleBoardRow(_Model):
+    """A row of public.schedule_board: a schedule with its next fire time and its last tick."""
+
+    schedule_id: UUID
+    workspace_id: UUID
+    spec_name: str
+    spec_version: str
+    name: str
+    cron: str
+    timezone: str
+    catchup: str
+    max_catchup: int
+    paused: bool
+    paused_at: datetime | None = None
+    paused_by: str | None = None
+    next_fire_at: datetime | None = None
+    fired_through: datetime | None = None
+    last_fire_at: datetime | None = None
+    last_outcome: str | None = None
+    last_code: str | None = None
+    last_message: str | None = None
+    last_run_id: UUID | None = None
+    last_run_status: str | None = None
+
+
 class RunAttempt(_Model):
     """A row of public.run_attempts, without its lease token."""
 
@@ -322,3 +361,41 @@ class Artifact(_Model):
     created_at: datetime
     version_id: str | None = None  # the S3 version the upload created; verify reads exactly it
     etag: str | None = None
+
+
+class ReusedArtifact(_Model):
+    """A recorded output a repair reuses (run_lineage.reused): produced by run_id, checked by sha256."""
+
+    phase: str
+    artifact_id: UUID
+    run_id: UUID
+    attempt_id: UUID
+    name: str
+    uri: str
+    sha256: str
+    size_bytes: int
+    content_type: str = "application/octet-stream"
+    version_id: str | None = None
+    etag: str | None = None
+
+
+class RepairPlan(_Model):
+    """repair_plan's answer: how the leased run was made; for a repair, where to start and what to reuse."""
+
+    run_id: UUID
+    parent_run_id: UUID | None = None
+    kind: Literal["rerun", "repair"] | None = None
+    from_phase: str | None = None
+    reused: list[ReusedArtifact] = Field(default_factory=list)
+
+
+class RunLineage(_Model):
+    """A row of public.run_lineage."""
+
+    run_id: UUID
+    parent_run_id: UUID
+    kind: Literal["rerun", "repair"]
+    from_phase: str | None = None
+    reused: list[ReusedArtifact] = Field(default_factory=list)
+    created_at: datetime
+    created_by: str

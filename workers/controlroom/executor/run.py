@@ -7,6 +7,7 @@ already someone else's).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -27,10 +28,13 @@ from controlroom.executor.completions import CompletionWindow
 from controlroom.executor.events import EventBatcher
 from controlroom.executor.leases import HeldRun
 from controlroom.executor.logs import JsonLog
+from controlroom.executor.repairs import Reuse, ReuseFailed, ReuseStoreUnavailable, plan_reuse
+from controlroom.lakehouse.spark_endpoints import SparkEndpointError, SparkEndpoints
 from controlroom.phases import workdirs
 from controlroom.phases.context import PhaseContext
+from controlroom.phases.failure_kinds import FailureKind, failure_kind
 from controlroom.phases.identity import PhaseIdentity
-from controlroom.phases.models import PhaseResult
+from controlroom.phases.models import PhaseResult, PythonPhase
 from controlroom.phases.runner import run_phase
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, rendered_findings
 from controlroom.specs.load import parse_spec
@@ -62,10 +66,14 @@ class RunExecution:
         phase_env: dict[str, str],
         identity: PhaseIdentity | None = None,
         vendor: CredentialVendor | None = None,
+        spark: SparkEndpoints | None = None,
     ) -> None:
         self.run = run
         self.plane = plane
         self.store = store
+        # The executor's own access, kept when the run's store is scoped to its vended credentials: a
+        # repair re-reads outputs that other runs of the workspace recorded (executor/repairs.py).
+        self.executor_store = store
         self.events = events
         self.completions = completions
         self.log = log.bind(run_id=run.run_id, attempt=run.attempt_no)
@@ -73,6 +81,7 @@ class RunExecution:
         self.phase_env = phase_env
         self.identity = identity
         self.vendor = vendor
+        self.spark = spark  # None: read CONTROLROOM_SPARK_ENDPOINTS when a run has a spark phase
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -82,22 +91,36 @@ class RunExecution:
         except SpecError as exc:
             confined = any(p.code == URI_OUTSIDE_WORKSPACE for p in exc.problems)
             # Deterministic: a retry would be refused the same way.
-            return self._fail(False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc))
+            return self._fail(
+                False, URI_OUTSIDE_WORKSPACE if confined else "InvalidSpec", str(exc), kind="deterministic"
+            )
+        except SparkEndpointError as exc:
+            # The pool's executors share one configuration: another attempt here would fail the same way.
+            return self._fail(False, "SparkEngineNotConfigured", str(exc), kind="deterministic")
         try:
             self._scope_storage()
         except CredentialsError as exc:
-            return self._fail(exc.retryable, exc.error_class, str(exc))
+            return self._fail(
+                exc.retryable, exc.error_class, str(exc), kind="transient" if exc.retryable else "deterministic"
+            )
         if not run.started:
             try:
                 self.plane.start_run(run.lease)
             except LeaseLost:
                 return RunOutcome("lease_lost", reported=False, detail="lease lost before start")
         self.log("run.started", phases=len(phases))
-        results: dict[str, JsonValue] = {}
+        try:
+            reuse = self._reuse([p.runtime.name for p in phases])
+        except ReuseFailed as exc:
+            kind: FailureKind = "transient" if isinstance(exc, ReuseStoreUnavailable) else "deterministic"
+            return self._fail(kind == "transient", exc.error_class, str(exc), kind=kind)
+        results: dict[str, JsonValue] = dict(reuse.results)
         with workdirs.run_root(f"controlroom-{run.run_id[:8]}-", self.identity) as workdir:
             for phase in phases:
                 if run.stop.is_set():
                     break
+                if phase.runtime.name in reuse.skipped:
+                    continue
                 result = self._phase(phase, workdir)
                 if result.status != "succeeded":
                     return self._after_stop(result)
@@ -128,7 +151,45 @@ class RunExecution:
             raise SpecError(
                 [Problem(where, format_loc(f.loc), f.message, code=URI_OUTSIDE_WORKSPACE) for f in findings]
             )
-        return phases
+        return [self._bind_spark_engine(phase) if phase.kind == "spark" else phase for phase in phases]
+
+    def _bind_spark_engine(self, phase: RenderedPhase) -> RenderedPhase:
+        """The spec names a logical engine; this executor's configuration says where it is (and whether
+        the run's vended credentials go into the session), per pool or per workspace."""
+        if self.spark is None:
+            self.spark = SparkEndpoints.from_env()
+        params = dict(phase.runtime.params) if isinstance(phase.runtime, PythonPhase) else {}
+        engine = params.get("engine")
+        name = engine.get("name") if isinstance(engine, dict) else None
+        url = self.spark.resolve(self.run.workspace_id, name if isinstance(name, str) else "default")
+        params |= {"endpoint": url, "session_credentials": self.spark.session_credentials}
+        return dataclasses.replace(phase, runtime=phase.runtime.model_copy(update={"params": params}))
+
+    def _reuse(self, names: list[str]) -> Reuse:
+        """A repair run skips the phases before its from_phase once their outputs are verified."""
+        try:
+            plan = self.plane.repair_plan(self.run.lease)
+        except ControlPlaneError as exc:
+            # Safe to go on without a plan: every phase then runs again, nothing is trusted unread.
+            self.log("repair_plan.unavailable", level="warning", error=str(exc))
+            return Reuse()
+        reuse = plan_reuse(plan, names, self.executor_store.client)
+        for name in reuse.skipped:
+            items = reuse.artifacts.get(name, [])
+            self.events.add(
+                self.run.lease,
+                "phase.reused",
+                phase=name,
+                message=f"phase {name} reused from run {plan.parent_run_id}: {len(items)} artifact(s), digests checked",
+                payload={
+                    "phase": name,
+                    "parent_run_id": str(plan.parent_run_id),
+                    "artifacts": [{"uri": a.uri, "sha256": a.sha256, "run_id": str(a.run_id)} for a in items],
+                },
+            )
+        if reuse.skipped:
+            self.log("repair.reused", from_phase=reuse.from_phase, skipped=list(reuse.skipped))
+        return reuse
 
     def _scope_storage(self) -> None:
         """From here on, the run's phases and its artifact uploads use only the workspace's credentials."""
@@ -251,6 +312,7 @@ class RunExecution:
         if run.cancel_requested.is_set():
             return self._report("cancelled", lambda: self.plane.confirm_cancel(run.lease, "phase stopped on cancel"))
         if self.shutting_down.is_set() and (result is None or result.status == "cancelled"):
+            # Not the phase's failure: retried whatever its retry_on says (no kind: retryable decides).
             return self._fail(True, "ExecutorShutdown", "the executor shut down before the run finished; retrying")
         assert result is not None
         if result.status == "cap_exceeded" and result.breach is not None:
@@ -270,19 +332,40 @@ class RunExecution:
                 f"phase {result.phase}: {b.cap} cap exceeded "
                 f"(limit {b.limit:g}, measured {b.measured:g} {b.unit}): {b.detail}",
                 ending="cap_exceeded",
+                kind="deterministic",
+                phase=result.phase,
             )
         message = f"phase {result.phase} failed: {result.error_class}: {result.error_message}"
-        return self._fail(True, result.error_class or "PhaseFailed", message)
+        kind = failure_kind(result.error_class)
+        return self._fail(
+            kind == "transient", result.error_class or "PhaseFailed", message, kind=kind, phase=result.phase
+        )
 
     def _complete(self, results: dict[str, JsonValue]) -> RunOutcome:
         summary = {"phases": results}
         # Through the completion window: runs finishing together share one complete_runs transaction.
         return self._report("succeeded", lambda: self.completions.complete(self.run.lease, summary))
 
-    def _fail(self, retryable: bool, error_class: str, message: str, ending: Ending = "failed") -> RunOutcome:
+    def _fail(
+        self,
+        retryable: bool,
+        error_class: str,
+        message: str,
+        ending: Ending = "failed",
+        *,
+        kind: FailureKind | None = None,
+        phase: str | None = None,
+    ) -> RunOutcome:
+        """The report carries the failure's kind; the control plane decides whether to retry (fail_run)."""
+
         def send() -> object:
             return self.plane.fail_run(
-                self.run.lease, retryable=retryable, error_class=error_class[:200], message=message[:10000]
+                self.run.lease,
+                retryable=retryable,
+                error_class=error_class[:200],
+                message=message[:10000],
+                failure_kind=kind,
+                phase=phase,
             )
 
         return self._report(ending, send)

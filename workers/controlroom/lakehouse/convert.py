@@ -4,9 +4,10 @@ subprocess, executor-level caps, logs and result handling as any other phase."""
 from __future__ import annotations
 
 from controlroom.lakehouse.models import QUALITY_ENTRYPOINT, SQL_ENTRYPOINT, SqlPhase
+from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT, SparkPhase
 from controlroom.phases.models import PhaseCaps, PythonPhase
 
-LAKEHOUSE_ENTRYPOINTS = frozenset({SQL_ENTRYPOINT, QUALITY_ENTRYPOINT})
+LAKEHOUSE_ENTRYPOINTS = frozenset({SQL_ENTRYPOINT, QUALITY_ENTRYPOINT, SPARK_ENTRYPOINT})
 
 
 def to_python_phase(phase: SqlPhase) -> PythonPhase:
@@ -16,6 +17,20 @@ def to_python_phase(phase: SqlPhase) -> PythonPhase:
         cwd=phase.cwd,
         caps=engine_process_caps(phase.caps),
         entrypoint=SQL_ENTRYPOINT,
+        params=phase.job().model_dump(mode="json"),
+    )
+
+
+def spark_to_python_phase(phase: SparkPhase) -> PythonPhase:
+    """The driver of a spark phase is this python phase: its caps (wall, CPU, memory, output) hold for the
+    client side; the engine's own caps (engine.*) are enforced through the session. The endpoint is
+    added by the executor (controlroom.executor.run), never taken from the spec."""
+    return PythonPhase(
+        name=phase.name,
+        env=phase.env,
+        cwd=phase.cwd,
+        caps=engine_process_caps(phase.caps),
+        entrypoint=SPARK_ENTRYPOINT,
         params=phase.job().model_dump(mode="json"),
     )
 

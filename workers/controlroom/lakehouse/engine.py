@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import JsonValue
 
-from controlroom.lakehouse.errors import EngineCapExceeded, LakehouseError
+from controlroom.lakehouse.errors import EngineCapExceeded, LakehouseError, QueryRejected
 from controlroom.lakehouse.models import EngineCaps
 from controlroom.lakehouse.sources import OpenedInput
 
@@ -88,6 +88,8 @@ def run_query(
             "DuckDB could not allocate within memory_limit"
             + ("" if caps.spill_bytes else " (spilling to disk is off: spill_bytes is 0)"),
         ) from None
+    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
+        raise QueryRejected(f"the query was refused: {exc}") from None
     except duckdb.Error as exc:
         raise LakehouseError(f"the query failed: {exc}") from None
     finally:
@@ -99,16 +101,16 @@ def _check_statement(con: duckdb.DuckDBPyConnection, query: str, params: Mapping
     try:
         statements = con.extract_statements(query)
     except duckdb.Error as exc:
-        raise LakehouseError(f"the query does not parse: {exc}") from None
+        raise QueryRejected(f"the query does not parse: {exc}") from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         kinds = ", ".join(s.type.name for s in statements) or "none"
-        raise LakehouseError(
+        raise QueryRejected(
             f"the query must be exactly one SELECT statement (found: {kinds}); the phase writes "
             "its result to the output itself"
         )
     wanted = set(statements[0].named_parameters)
     if wanted != set(params):
-        raise LakehouseError(
+        raise QueryRejected(
             f"the query uses parameters {sorted(wanted)} but query_params gives {sorted(params)}; "
             "give exactly one value per $name"
         )

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-EngineCap = Literal["query_memory", "query_time", "query_rows"]
-_UNITS: dict[EngineCap, str] = {"query_memory": "bytes", "query_time": "seconds", "query_rows": "rows"}
+EngineCap = Literal["query_memory", "query_time", "query_rows", "query_output_bytes"]
+_UNITS: dict[EngineCap, str] = {
+    "query_memory": "bytes",
+    "query_time": "seconds",
+    "query_rows": "rows",
+    "query_output_bytes": "bytes",
+}
 
 
 class LakehouseError(Exception):
     """A sql or quality phase could not do its work for a reason the spec's author can fix."""
+
+
+class QueryRejected(LakehouseError):
+    """DuckDB refused the query before running it (parse, binder or catalog error, or not exactly one
+    SELECT): the same query over the same inputs is refused again, so a retry cannot help."""
 
 
 class EngineCapExceeded(LakehouseError):

@@ -173,6 +173,14 @@ class Cluster:
             argv = ["runuser", "-u", OS_USER, "--", *argv]
         return subprocess.run(argv, cwd="/", capture_output=True, check=False).returncode == 0
 
+    def listening_port(self) -> int | None:
+        """The port the running server took (line 4 of postmaster.pid); None when unknown."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            return int(lines[3])
+        except (OSError, IndexError, ValueError):
+            return None
+
     def start(self) -> None:
         if self.running():
             return

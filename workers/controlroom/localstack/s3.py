@@ -85,6 +85,11 @@ class ObjectStore:
         return self.settings.state_dir / "logs" / "s3.log"
 
     @property
+    def data_dir(self) -> Path:
+        """Where the local endpoint keeps its objects and identities across restarts (s3state.py)."""
+        return self.settings.state_dir / "s3"
+
+    @property
     def identities_file(self) -> Path:
         return self.settings.state_dir / "s3-identities.json"
 
@@ -114,6 +119,8 @@ class ObjectStore:
                     str(self.settings.s3_port),
                     "--identities",
                     str(self.identities_file),
+                    "--data-dir",
+                    str(self.data_dir),
                 ],
                 pidfile=self.pidfile,
                 logfile=self.log_file,
@@ -141,7 +148,7 @@ class ObjectStore:
     def stop(self) -> bool:
         stopped = stop_pidfile(self.pidfile)
         if not self.external:
-            self.identities_file.unlink(missing_ok=True)  # moto forgets its users when it stops
+            self.identities_file.unlink(missing_ok=True)  # present only while the endpoint runs
         return stopped
 
     def client(self) -> S3Client:
@@ -196,5 +203,5 @@ class ObjectStore:
             self.client().head_bucket(Bucket=self.settings.bucket)
         except (ClientError, BotoCoreError) as exc:
             return False, f"bucket {self.settings.bucket} not reachable: {exc}"
-        where = "external" if self.external else "moto"
+        where = "external" if self.external else f"moto, kept in {self.data_dir}"
         return True, f"{where}, bucket {self.settings.bucket}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import shlex
 import shutil
 from collections.abc import Callable, Iterator
@@ -11,11 +12,14 @@ from dataclasses import dataclass
 
 from controlroom import keys
 from controlroom.localstack.api import DataApi
+from controlroom.localstack.errors import StackError
 from controlroom.localstack.migrate import apply_bootstrap, push_migrations
 from controlroom.localstack.page import ControlRoomPage
 from controlroom.localstack.postgres import Cluster
+from controlroom.localstack.procs import port_is_free
 from controlroom.localstack.s3 import LOCAL_REGION, ObjectStore
 from controlroom.localstack.secrets import StackSecrets
+from controlroom.localstack.spark import SparkServer
 from controlroom.settings import StackSettings
 from controlroom.storage.policies import LOCAL_ROLE_ARN_TEMPLATE
 
@@ -34,6 +38,44 @@ class ComponentStatus:
 
 
 class LocalStack:
+    @classmethod
+    def running(cls, settings: StackSettings | None = None) -> LocalStack:
+        """The stack of this state folder, if it is up; else StackError saying where we looked.
+
+        For commands that print a stack's settings (`controlroom env`): they must never create a
+        state folder, nor describe whatever other stack happens to own the ports."""
+        settings = settings or StackSettings.from_env()
+        where = settings.state_dir
+        chosen = (
+            "from CONTROLROOM_STATE_DIR"
+            if os.environ.get("CONTROLROOM_STATE_DIR")
+            else "the default: CONTROLROOM_STATE_DIR is not set"
+        )
+        fix = (
+            "Start it with `controlroom up` in this shell, or point this shell at the folder of the stack "
+            "you started: `export CONTROLROOM_STATE_DIR=<that folder>` with the same CONTROLROOM_PG_PORT, "
+            "CONTROLROOM_API_PORT and CONTROLROOM_S3_PORT as when it was started, then run this again."
+        )
+        taken = (
+            ""
+            if port_is_free(settings.host, settings.api_port)
+            else f" Port {settings.api_port} is in use by something else, likely a stack of another state folder."
+        )
+        if not (where / "secrets.json").exists():
+            raise StackError(f"No local stack has been set up in the state folder {where} ({chosen}).{taken}", fix)
+        stack = cls(settings)
+        if not stack.cluster.running():
+            raise StackError(f"The local stack of the state folder {where} ({chosen}) is not up.{taken}", fix)
+        port = stack.cluster.listening_port()
+        if port is not None and port != settings.pg_port:
+            raise StackError(
+                f"The local stack of the state folder {where} runs Postgres on port {port}, "
+                f"not on CONTROLROOM_PG_PORT={settings.pg_port}.",
+                f"Set the ports it was started with (`export CONTROLROOM_PG_PORT={port}` and the API and S3 "
+                "ports of that start), then run this again.",
+            )
+        return stack
+
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings.from_env()
         self.secrets = StackSecrets.load_or_create(self.settings.state_dir)
@@ -41,6 +83,7 @@ class LocalStack:
         self.s3 = ObjectStore(self.settings)
         self.api = DataApi(self.cluster)
         self.page = ControlRoomPage(self.settings)
+        self.spark = SparkServer(self.settings, self.s3)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -66,6 +109,9 @@ class LocalStack:
             push_migrations(self.cluster)
             progress("starting the S3 endpoint")
             self.s3.start()
+            if self.settings.spark:
+                progress("starting the Spark Connect server (Sail)")
+                self.spark.start()
             if self.api.available():
                 progress("starting the HTTP API")
                 self.api.start()
@@ -80,6 +126,9 @@ class LocalStack:
                 stopped.append("page")
             if self.api.stop():
                 stopped.append("api")
+            # Whatever CONTROLROOM_SPARK says now: a server started earlier is stopped too.
+            if self.spark.stop():
+                stopped.append("spark")
             if self.s3.stop():
                 stopped.append("s3")
             if self.cluster.stop():
@@ -91,8 +140,9 @@ class LocalStack:
     def reset(self, progress: Progress = _quiet) -> None:
         self.down(progress)
         with self._locked():
-            progress("removing the database cluster")
+            progress("removing the database cluster and the local S3 data")
             self.cluster.destroy()
+            shutil.rmtree(self.s3.data_dir, ignore_errors=True)  # objects of runs that no longer exist
             shutil.rmtree(self.settings.state_dir / "run", ignore_errors=True)
         self.up(progress)
 
@@ -103,6 +153,7 @@ class LocalStack:
             ("api", self.api.healthy),
             ("s3", self.s3.healthy),
             ("page", self.page.healthy),
+            ("spark", self.spark.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
@@ -124,6 +175,8 @@ class LocalStack:
             "CONTROLROOM_S3_PORT": str(s.s3_port),
             "CONTROLROOM_PAGE_URL": self.page.url,
         }
+        if s.spark:
+            env["CONTROLROOM_SPARK_ENDPOINTS"] = f"default={self.spark.url}"
         identities = self.s3.identities()
         if identities is not None:
             env |= {

@@ -8,14 +8,22 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, TypeAdapter, field_validator
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 PhaseStatus = Literal["succeeded", "failed", "cap_exceeded", "cancelled"]
 CapName = Literal[
-    "wall_time", "cpu_time", "memory", "output_bytes", "result_bytes", "query_memory", "query_time", "query_rows"
+    "wall_time",
+    "cpu_time",
+    "memory",
+    "output_bytes",
+    "result_bytes",
+    "query_memory",
+    "query_time",
+    "query_rows",
+    "query_output_bytes",
 ]
 EventLevel = Literal["debug", "info", "warning", "error"]
 
@@ -25,6 +33,9 @@ SCHEDULING_SLACK_SECONDS = 1.0
 
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# What `retry_on` may name: a failure kind (deterministic | transient) or an error class as reported.
+RETRY_ON_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
+RetryOn = Annotated[str, StringConstraints(pattern=RETRY_ON_PATTERN)]
 
 
 class _Model(BaseModel):
@@ -66,6 +77,12 @@ class PhaseBase(_Model):
     env: dict[str, str] = Field(default_factory=dict, description="Added to the phase's minimal environment.")
     cwd: str | None = Field(default=None, description="Working directory; default: the context's workdir.")
     caps: PhaseCaps = Field(default_factory=PhaseCaps)
+    retry_on: list[RetryOn] | None = Field(
+        default=None,
+        max_length=50,
+        description="Failures of this phase that get another attempt: failure kinds (transient, "
+        "deterministic) or error classes (e.g. ModuleNotFoundError). Unset: [transient]; []: never retry.",
+    )
 
     @field_validator("name")
     @classmethod

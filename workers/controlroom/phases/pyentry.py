@@ -40,11 +40,19 @@ def _write_atomically(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+class EntrypointMissing(Exception):
+    """The module imported but has no such callable: the same spec fails the same way every time."""
+
+
 def _load(entrypoint: str) -> Callable[[dict[str, Any]], Any]:
     module_name, _, function_name = entrypoint.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name)
+    module = importlib.import_module(module_name)
+    # Told apart from an AttributeError raised inside the function, which says nothing about the spec.
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise EntrypointMissing(f"module {module_name} has no attribute {function_name!r} ({entrypoint})")
     if not callable(function):
-        raise TypeError(f"{entrypoint} is not callable")
+        raise EntrypointMissing(f"{entrypoint} is not callable")
     return function  # type: ignore[no-any-return]
 
 

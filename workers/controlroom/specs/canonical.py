@@ -19,6 +19,19 @@ OMITTED_WHEN_UNSET = ("due_within_seconds",)
 def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
     body: dict[str, JsonValue] = spec.model_dump(mode="json")
+    if body.get("schedules") is None:
+        # Specs without schedules keep the body (and hash) they had before schedules existed.
+        body.pop("schedules", None)
+    phases = body.get("phases")
+    if isinstance(phases, list):
+        # An unset retry_on is left out rather than stored as null: adding the optional key did not
+        # change the hash of any spec written before it (the default policy lives in fail_run).
+        body["phases"] = [
+            {k: v for k, v in phase.items() if not (k == "retry_on" and v is None)}
+            if isinstance(phase, dict)
+            else phase
+            for phase in phases
+        ]
     # Optional settings without a default are left out when unset, so adding one never changes the
     # hash of the specs that do not use it.
     for key in OMITTED_WHEN_UNSET:

@@ -8,9 +8,11 @@ import difflib
 from pydantic import BaseModel, ValidationError
 
 from controlroom.lakehouse.models import QUALITY_ENTRYPOINT, SQL_ENTRYPOINT, QualityJob, SqlJob, SqlPhase
+from controlroom.lakehouse.spark_models import SPARK_ENTRYPOINT, SparkPhase, SparkRun
 from controlroom.specs.confine import URI_OUTSIDE_WORKSPACE, spec_findings
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec, PythonPhaseSpec
+from controlroom.specs.params import resolve_params
 from controlroom.specs.placeholders import (
     RUN_KEYS,
     UNSUBSTITUTED_FIELDS,
@@ -18,10 +20,14 @@ from controlroom.specs.placeholders import (
     references,
     walk_strings,
 )
-from controlroom.specs.problems import Loc, Problem, format_loc
+from controlroom.specs.problems import Loc, Problem, SpecError, format_loc
 
 # Python entry points whose params have a model: checked here, so a typo fails the gate, not the run.
-TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {SQL_ENTRYPOINT: SqlJob, QUALITY_ENTRYPOINT: QualityJob}
+TYPED_ENTRYPOINTS: dict[str, type[BaseModel]] = {
+    SQL_ENTRYPOINT: SqlJob,
+    QUALITY_ENTRYPOINT: QualityJob,
+    SPARK_ENTRYPOINT: SparkRun,
+}
 
 
 def check_spec(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
@@ -30,7 +36,23 @@ def check_spec(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Pro
         *_placeholders(spec, file, lines),
         *_confinement(spec, file, lines),
         *_data_flow(spec, file, lines),
+        *_schedule_params(spec, file, lines),
     ]
+
+
+def _schedule_params(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
+    """A schedule's params must pass the submit's check, or every tick would be refused."""
+    problems = []
+    for index, schedule in enumerate(spec.schedules or []):
+        try:
+            resolve_params(spec, schedule.params)
+        except SpecError as exc:
+            loc: Loc = ("schedules", index, "params")
+            problems += [
+                Problem(file, format_loc(loc) + (f".{p.path}" if p.path else ""), p.message, line=lines.get(loc))
+                for p in exc.problems
+            ]
+    return problems
 
 
 def _confinement(spec: PipelineSpec, file: str, lines: dict[Loc, int]) -> list[Problem]:
@@ -121,6 +143,6 @@ def _inputs(phase: object) -> list[str]:
 
 
 def _outputs(phase: object) -> list[str]:
-    if isinstance(phase, SqlPhase):
+    if isinstance(phase, SqlPhase | SparkPhase):
         return [phase.output.uri]
     return [item.uri for item in getattr(phase, "outputs", [])]

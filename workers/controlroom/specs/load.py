@@ -12,6 +12,7 @@ from controlroom.specs.checks import check_spec
 from controlroom.specs.diagnostics import problems_from_validation
 from controlroom.specs.models import PipelineSpec
 from controlroom.specs.problems import Loc, Problem, SpecError, SpecLimitExceeded
+from controlroom.specs.static_checks import static_problems
 from controlroom.specs.yamlio import load_yaml, too_large
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -77,9 +78,12 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
     return found, problems
 
 
-def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
-    """The `controlroom spec validate [PATHS]` gate: every spec loads and validates, and no two files
-    publish the same name and version with different bodies. An empty list means all is well."""
+def validate_paths(paths: Iterable[str | Path], *, imports: bool = False) -> list[Problem]:
+    """The `controlroom spec validate [PATHS]` gate: every spec loads and validates, what can be known
+    before a run is checked (one SQL statement over declared inputs; entry points import, when
+    `imports`: `spec validate` asks for it, publishing does not, since the publishing machine need not
+    have the executors' packages), and no two files publish the same name and version with different
+    bodies. An empty list means all is well."""
     files, problems = discover(paths)
     published: dict[tuple[str, int], tuple[str, str]] = {}
     for path in files:
@@ -88,6 +92,7 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         except SpecError as exc:
             problems.extend(exc.problems)
             continue
+        problems.extend(static_problems(spec, str(path), _lines(path), imports=imports))
         key, digest = (spec.name, spec.version), spec_hash(spec)
         if key in published and published[key][1] != digest:
             problems.append(
@@ -100,3 +105,8 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
             )
         published.setdefault(key, (str(path), digest))
     return problems
+
+
+def _lines(path: Path) -> dict[Loc, int]:
+    """Where each field of an already loaded spec file is, for the problems found after loading."""
+    return load_yaml(path.read_text(encoding="utf-8"), str(path)).lines

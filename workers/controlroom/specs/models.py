@@ -2,12 +2,13 @@
 
 Phases run in list order; each names the datasets it reads and writes, which is the lineage the
 executor records. python and shell phases are the phase layer's own models plus those declarations;
-sql phases are controlroom.lakehouse.models.SqlPhase.
+sql phases are controlroom.lakehouse.models.SqlPhase, spark phases controlroom.lakehouse.spark_models.SparkPhase.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -15,8 +16,11 @@ from jsonschema.exceptions import ValidationError as SchemaValueError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator, model_validator
 
 from controlroom.lakehouse.models import SqlPhase, check_uri
+from controlroom.lakehouse.spark_models import SparkPhase
 from controlroom.phases.models import PythonPhase, ShellPhase
+from controlroom.specs.cron import cron_problem
 
+SCHEDULE_NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$"
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 LABEL_KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9._/-]{0,61}[a-z0-9])?$"
 DATASET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -81,8 +85,8 @@ class ShellPhaseSpec(ShellPhase):
         return ShellPhase.model_validate(self.model_dump(exclude={"inputs", "outputs"}))
 
 
-PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase, Field(discriminator="kind")]
-PHASE_KINDS = ("python", "shell", "sql")
+PhaseSpec = Annotated[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase, Field(discriminator="kind")]
+PHASE_KINDS = ("python", "shell", "sql", "spark")
 
 
 class RetryPolicy(_Model):
@@ -114,6 +118,45 @@ class RunCaps(_Model):
     )
 
 
+class Schedule(_Model):
+    """A cron schedule of the spec (docs/specs.md, "schedules"): the control plane's tick submits a run
+    of the current version with these params at each fire time, read in `timezone`."""
+
+    name: Annotated[str, StringConstraints(pattern=SCHEDULE_NAME_PATTERN)] = Field(
+        description="Unique within the spec; pause and resume name it."
+    )
+    cron: str = Field(
+        description="Five fields: minute hour day-of-month month day-of-week (lists, ranges, steps, JAN/MON names)."
+    )
+    timezone: str = Field(default="UTC", description="IANA time zone the expression is read in.")
+    params: dict[str, JsonValue] = Field(default_factory=dict, description="Params of the runs it submits.")
+    catchup: Literal["none", "latest", "all"] = Field(
+        default="latest",
+        description="After missed fire times: none, latest (one run for the newest), all (the newest max_catchup).",
+    )
+    max_catchup: int = Field(default=10, ge=1, le=100, description="Most fire times one tick runs under catchup all.")
+    paused: bool = Field(default=False, description="Start paused; a change here on publish overrides an operator.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        problem = cron_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name; write e.g. Europe/Berlin, America/New_York or UTC"
+            ) from None
+        return value
+
+
 class PipelineSpec(_Model):
     name: Slug = Field(description="Stable identity of the pipeline across versions.")
     version: int = Field(ge=1, description="Positive integer; publish a changed body under a new version.")
@@ -137,6 +180,10 @@ class PipelineSpec(_Model):
         description="A run is due this many seconds after it is submitted (unless submitted with its own due_by): "
         "the deadline factor of its score rises as that time nears.",
     )
+    # None (not []) by default, so a spec without schedules keeps the body and hash it always had.
+    schedules: list[Schedule] | None = Field(
+        default=None, max_length=20, description="Cron schedules; the current version of the spec owns them."
+    )
 
     @field_validator("params")
     @classmethod
@@ -147,8 +194,8 @@ class PipelineSpec(_Model):
     @field_validator("phases")
     @classmethod
     def _unique_phase_names(
-        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]
-    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase]:
+        cls, value: list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]
+    ) -> list[PythonPhaseSpec | ShellPhaseSpec | SqlPhase | SparkPhase]:
         first: dict[str, int] = {}
         for index, phase in enumerate(value):
             if phase.name in first:
@@ -157,6 +204,19 @@ class PipelineSpec(_Model):
                     f"phases[{index}]; rename one (names key artifacts and events)"
                 )
             first[phase.name] = index
+        return value
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique_schedule_names(cls, value: list[Schedule] | None) -> list[Schedule] | None:
+        seen: dict[str, int] = {}
+        for index, schedule in enumerate(value or []):
+            if schedule.name in seen:
+                raise ValueError(
+                    f"schedule name {schedule.name!r} is used by schedules[{seen[schedule.name]}] and "
+                    f"schedules[{index}]; schedule names are unique within a spec"
+                )
+            seen[schedule.name] = index
         return value
 
     @property

@@ -9,8 +9,14 @@ from typing import Literal
 
 from pydantic import JsonValue, ValidationError
 
-from controlroom.lakehouse.convert import LAKEHOUSE_ENTRYPOINTS, engine_process_caps, to_python_phase
+from controlroom.lakehouse.convert import (
+    LAKEHOUSE_ENTRYPOINTS,
+    engine_process_caps,
+    spark_to_python_phase,
+    to_python_phase,
+)
 from controlroom.lakehouse.models import SqlPhase
+from controlroom.lakehouse.spark_models import SparkPhase
 from controlroom.phases.models import PythonPhase, ShellPhase
 from controlroom.specs.canonical import spec_hash
 from controlroom.specs.diagnostics import message_for
@@ -57,7 +63,7 @@ class RunContext:
 
 @dataclass(frozen=True)
 class RenderedPhase:
-    kind: Literal["python", "shell", "sql"]  # as declared; sql runs as `runtime`, a python phase
+    kind: Literal["python", "shell", "sql", "spark"]  # as declared; sql and spark run as `runtime`, a python phase
     runtime: PythonPhase | ShellPhase
     inputs: list[str]  # URIs read, for lineage
     outputs: list[str]  # URIs written
@@ -101,6 +107,9 @@ def _concrete(declared: object, body: JsonValue) -> RenderedPhase:
     if isinstance(declared, SqlPhase):
         sql = SqlPhase.model_validate(body)
         return RenderedPhase("sql", to_python_phase(sql), [i.uri for i in sql.inputs], [sql.output.uri])
+    if isinstance(declared, SparkPhase):
+        spark = SparkPhase.model_validate(body)
+        return RenderedPhase("spark", spark_to_python_phase(spark), [i.uri for i in spark.inputs], [spark.output.uri])
     if isinstance(declared, PythonPhaseSpec):
         python = PythonPhaseSpec.model_validate(body)
         runtime = python.runtime()

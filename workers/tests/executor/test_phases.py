@@ -52,7 +52,7 @@ def test_python_phase_with_a_missing_function_fails(harness: PhaseHarness) -> No
     result, _, _ = run(python_phase("no_such_function"), harness)
 
     assert result.status == "failed"
-    assert result.error_class == "AttributeError"
+    assert result.error_class == "EntrypointMissing"  # told apart from an AttributeError inside the function
 
 
 def test_shell_phase_runs_argv_without_a_shell(harness: PhaseHarness) -> None:

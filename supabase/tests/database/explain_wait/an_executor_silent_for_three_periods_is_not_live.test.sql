@@ -6,6 +6,7 @@ select tests.seed();
 select tests.executor() as executor_id \gset
 select tests.reset_role();
 select tests.submit_run(tests.workspace_id(), 'etl') as run_id \gset
+select tests.reset_role();
 
 -- TEST: seen 20 s ago (late, not lost): still live, the run is next in line
 update public.executors set last_seen_at = now() - interval '20 seconds' where id = :'executor_id';

@@ -36,9 +36,10 @@ select set_eq(
         'public.heartbeat(executor_id uuid, leases jsonb, as_of timestamp with time zone)',
         'public.complete_run(lease uuid, result jsonb, as_of timestamp with time zone)',
         'public.complete_runs(executor_id uuid, items jsonb, as_of timestamp with time zone)',
-        'public.fail_run(lease uuid, retryable boolean, error_class text, message text, as_of timestamp with time zone)',
+        'public.fail_run(lease uuid, retryable boolean, error_class text, message text, as_of timestamp with time zone, failure_kind text, phase text)',
         'public.confirm_cancel(lease uuid, message text, as_of timestamp with time zone)',
         'public.emit_events(lease uuid, events jsonb, as_of timestamp with time zone)',
+        'public.repair_plan(lease uuid, as_of timestamp with time zone)',
         'public.register_artifact(lease uuid, phase text, name text, uri text, sha256 text, size_bytes bigint, content_type text, lineage jsonb, as_of timestamp with time zone, version_id text, etag text)',
         'public.schema_version()'
     ],

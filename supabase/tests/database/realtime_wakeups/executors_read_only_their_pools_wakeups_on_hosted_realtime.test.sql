@@ -29,21 +29,21 @@ select policies_are(
 select tests.authenticate_as_executor('alpha');
 select set_config('realtime.topic', 'controlroom:wake:alpha', true);
 select is(
-    (select count(*) from realtime.messages where topic = realtime.topic()), 1::bigint,
+    (select count(*) from realtime.messages as m where m.topic = realtime.topic()), 1::bigint,
     'an executor token reads the broadcasts of its own pool''s topic, not presence'
 );
 
 -- TEST: joining another pool's topic sees nothing (Realtime refuses the join)
 select set_config('realtime.topic', 'controlroom:wake:beta', true);
 select is(
-    (select count(*) from realtime.messages where topic = realtime.topic()), 0::bigint,
+    (select count(*) from realtime.messages as m where m.topic = realtime.topic()), 0::bigint,
     'an executor token reads nothing on another pool''s topic'
 );
 
 -- TEST: a token of pool beta reads beta's topic
 select tests.authenticate_as_executor('beta');
 select is(
-    (select count(*) from realtime.messages where topic = realtime.topic()), 1::bigint,
+    (select count(*) from realtime.messages as m where m.topic = realtime.topic()), 1::bigint,
     'the rule follows the pool claim of the token'
 );
 
