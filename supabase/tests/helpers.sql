@@ -649,6 +649,86 @@ $$;
 
 comment on function tests.functions_executable_by_anon(text) is 'Functions of a schema that anon may execute.';
 
+-- Alerting (issue 14) -----------------------------------------------------------------------------
+
+create or replace function tests.routes(routes jsonb default null, extra jsonb default '{}'::jsonb)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+    -- A routing document with two targets; by default one route taking everything, tier 1 (oncall)
+    -- at once and tier 2 (lead) 600 s later.
+    select pg_catalog.jsonb_build_object(
+        'targets', pg_catalog.jsonb_build_object(
+            'oncall', pg_catalog.jsonb_build_object('kind', 'webhook', 'url_secret', 'ONCALL_URL', 'signing_secret', 'ONCALL_KEY'),
+            'lead', pg_catalog.jsonb_build_object('kind', 'slack', 'url_secret', 'LEAD_SLACK_URL')
+        ),
+        'routes', coalesce(routes.routes, '[{"name": "all", "escalation": [{"targets": ["oncall"], "after_seconds": 0}, {"targets": ["lead"], "after_seconds": 600}]}]'::jsonb)
+    ) || routes.extra
+$$;
+
+comment on function tests.routes(jsonb, jsonb) is
+'A routing document: targets oncall (webhook) and lead (slack), the given routes (default: route all, tier 1 oncall at once, tier 2 lead after 600 s), merged with extra.';
+
+create or replace function tests.publish_routes(body jsonb default null, workspace_id uuid default null, as_of timestamptz default null)
+returns jsonb
+language sql
+security definer
+set search_path = ''
+as $$
+    select public.publish_routes(
+        coalesce(publish_routes.workspace_id, tests.workspace_id()), coalesce(publish_routes.body, tests.routes()),
+        publish_routes.as_of
+    )
+$$;
+
+comment on function tests.publish_routes(jsonb, uuid, timestamptz) is
+'After tests.seed(): publishes a routing document (default tests.routes()) for the workspace (default tests.workspace_id()) as the superuser.';
+
+create or replace function tests.raise_signal(
+    signal_type text default 'run_failed', fingerprint text default null, raised_at timestamptz default null,
+    severity text default 'critical', spec_name text default 'etl', labels jsonb default '{}'::jsonb,
+    workspace_id uuid default null, run_id uuid default null
+)
+returns bigint
+language sql
+security definer
+set search_path = ''
+as $$
+    -- As the database raises them (the triggers and the sweep insert as the owner).
+    insert into public.alert_signals (
+        workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, is_recovery, labels, raised_at
+    )
+    values (
+        coalesce(raise_signal.workspace_id, tests.workspace_id()), raise_signal.run_id, raise_signal.spec_name,
+        tests.pool(), raise_signal.signal_type, raise_signal.severity,
+        coalesce(raise_signal.fingerprint, raise_signal.signal_type || ':spec:' || raise_signal.spec_name),
+        raise_signal.signal_type in ('run_recovered', 'queue_drained', 'executor_recovered', 'budget_recovered'),
+        raise_signal.labels, coalesce(raise_signal.raised_at, pg_catalog.now())
+    )
+    returning id
+$$;
+
+comment on function tests.raise_signal(text, text, timestamptz, text, text, jsonb, uuid, uuid) is
+'After tests.seed(): inserts a signal as the database would (default run_failed of etl, critical, now); returns its id.';
+
+create or replace function tests.alert(fingerprint text default 'run_failed:spec:etl', route_name text default 'all')
+returns public.alerts
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select a.* from public.alerts as a
+    where a.workspace_id = tests.workspace_id() and a.fingerprint = alert.fingerprint and a.route_name = alert.route_name
+    order by a.opened_at desc
+    limit 1
+$$;
+
+comment on function tests.alert(text, text) is
+'After tests.seed(): the latest alert of the workspace with this fingerprint on this route (default run_failed:spec:etl on all).';
+
 grant execute on all functions in schema tests to anon, authenticated, service_role, controlroom_executor;
 
 -- Schedules ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controlroom.bench import report, scenarios, wakeup
+from controlroom.bench import alerting, report, scenarios, wakeup
 from controlroom.bench.scenarios import Config, Results
 from controlroom.bench.stack import BenchStack, load_average, machine
 from controlroom.settings import project_root
@@ -30,6 +30,8 @@ SCENARIOS = (
     "wakeup",
     "idle",
     "wakecost",
+    "escalation",
+    "alerting",
     "reclaim",
     "sweepcost",
 )
@@ -81,6 +83,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--submit-runs", type=int, default=None, help="runs per submit case (10,000, quick 2,000)")
     p.add_argument("--score-sizes", default=None, help="queued runs rescored by the tick (100000; quick 10000)")
+    p.add_argument("--escalation-sizes", default=None, help="open alerts the escalation sweep runs over (10000)")
     p.add_argument("--idle-executors", default="8,64,256", help="idle fleets whose cost is measured")
     p.add_argument("--idle-seconds", type=float, default=None, help="measured window per idle case (20 s, quick 5 s)")
     p.add_argument("--reclaim-runs", type=int, default=None, help="runs on the killed worker (8, quick 4)")
@@ -131,6 +134,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         processes=args.processes,
         submit_runs_count=args.submit_runs or (2000 if q else 10_000),
         score_sizes=_ints(args.score_sizes or ("10000" if q else "100000")),
+        escalation_sizes=_ints(args.escalation_sizes or "10000"),
         idle_executors=_ints(args.idle_executors),
         idle_seconds=args.idle_seconds or (5.0 if q else 20.0),
         reclaim_runs=args.reclaim_runs or (4 if q else 8),
@@ -179,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             "growth": scenarios.growth,
             "submit": scenarios.submitting,
             "scores": scenarios.scores,
+            "escalation": scenarios.escalation,
+            "alerting": alerting.signal_to_delivery,
             "wakeup": wakeup.pickup,
             "idle": wakeup.idle_cost,
             "wakecost": wakeup.trigger_cost,

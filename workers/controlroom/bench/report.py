@@ -109,6 +109,13 @@ def verdicts(res: Results) -> list[Verdict]:
                     big <= 2 * small,
                 )
             )
+    alerting = [r for r in res.rows.values() if r.scenario == "alerting" and r.metric == "first delivery p95"]
+    check(
+        "signal → first delivery attempt p95 ≤ 2 s, local dispatcher",
+        alerting[0] if alerting else None,
+        lambda v: v <= 2000,
+        0,
+    )
     check(
         "pickup p95 ≤ 3 ms, 8 idle executors, HTTP + Realtime",
         res.get("wake-up", "8 idle executors, woken by Realtime", "http", "pickup p95"),

@@ -68,6 +68,7 @@ class Config:
     idle_seconds: float = 20.0
     idle_warmup_seconds: float = 6.0
     score_sizes: list[int] = field(default_factory=lambda: [100_000])
+    escalation_sizes: list[int] = field(default_factory=lambda: [10_000])
     reclaim_runs: int = 8
     reclaim_backoffs: list[float] = field(default_factory=lambda: [0.0, 10.0])
     sweep_cost_passes: int = 200
@@ -544,6 +545,75 @@ def dump(res: Results) -> dict[str, Any]:
         "profiles": json.loads(json.dumps(res.profiles, default=str)),
         "notes": res.notes,
     }
+
+
+# Alert escalation ---------------------------------------------------------------------------------
+
+ESCALATION_ROUTES = {
+    "targets": {"oncall": {"kind": "webhook", "url_secret": "BENCH_WEBHOOK_URL"}},  # pragma: allowlist secret
+    # group_wait holds tier 1 for an hour: the alerts open without a notification, so the timed sweep
+    # finds every one of them due at once.
+    "routes": [
+        {
+            "name": "all",
+            "group_wait_seconds": 3600,
+            "escalation": [{"targets": ["oncall"], "after_seconds": 0}, {"targets": ["oncall"], "after_seconds": 600}],
+        }
+    ],
+}
+
+OPEN_ALERTS_SQL = """
+insert into public.alert_signals (workspace_id, spec_name, pool, signal_type, severity, fingerprint, raised_at)
+select %(ws)s, 'noop', %(pool)s, 'run_failed', 'critical', 'run_failed:bench:' || g, now()
+from generate_series(%(first)s::integer, %(last)s::integer) as g
+"""
+
+
+def escalation(cfg: Config, res: Results) -> None:
+    """The escalation sweep (public.sweep_alerts) over N open alerts: none due (the minutely tick's
+    usual cost), then all due (each reaches tier 1 and writes its delivery)."""
+    conn = W.connect(cfg.stack.database_url)
+    for size in cfg.escalation_sizes:
+        case = f"{size:,} open alerts"
+        for rep in range(cfg.repeat):
+            world = W.make_world(conn, "escalation")
+            conn.execute("select public.publish_routes(%s, %s)", [world.workspace_id, json.dumps(ESCALATION_ROUTES)])
+            # Signals arrive in statements of 200 (a batch of completions), each its own transaction.
+            t0 = time.perf_counter()
+            for first in range(1, size + 1, 200):
+                last = min(size, first + 199)
+                conn.execute(
+                    OPEN_ALERTS_SQL, {"ws": world.workspace_id, "pool": world.pool, "first": first, "last": last}
+                )
+                if first == 1:
+                    conn.execute("analyze public.alerts, public.alert_signals, public.alert_changes")
+            opened = time.perf_counter() - t0
+            conn.execute("vacuum (analyze) public.alerts, public.alert_signals, public.alert_changes")
+            if rep == cfg.repeat - 1:
+                W.reset_statements(conn)
+            t0 = time.perf_counter()
+            idle = conn.execute(
+                "select public.sweep_alerts(now() + interval '1 minute', %s, 100000) as s", [world.workspace_id]
+            ).fetchone()
+            idle_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            due = conn.execute(
+                "select public.sweep_alerts(now() + interval '2 hours', %s, 100000) as s", [world.workspace_id]
+            ).fetchone()
+            due_seconds = time.perf_counter() - t0
+            assert idle is not None
+            assert due is not None
+            if int(idle["s"]["alerts_notified"]) != 0 or int(due["s"]["alerts_notified"]) != size:
+                raise RuntimeError(f"sweep_alerts notified {idle['s']} then {due['s']}, expected 0 then {size}")
+            if rep == cfg.repeat - 1:
+                res.profiles[f"escalation, {case}"] = W.top_statements(conn, 5)
+            res.add("escalation", case, "direct", "open (signals)", "s", opened)
+            res.add("escalation", case, "direct", "signals/s", "1/s", size / opened)
+            res.add("escalation", case, "direct", "sweep, none due", "s", idle_seconds)
+            res.add("escalation", case, "direct", "sweep, all due", "s", due_seconds)
+            res.add("escalation", case, "direct", "alerts/s escalated", "1/s", size / due_seconds)
+            res.say("escalation", case, "direct", ["open (signals)", "sweep, none due", "sweep, all due"])
+            W.purge(conn, world)
 
 
 # 8. Kill -9 of a worker → its runs claimed again (the requeue sweep's latency, end to end) -------

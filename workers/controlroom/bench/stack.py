@@ -28,6 +28,7 @@ class StackEnv:
     supabase_url: str
     anon_key: str
     jwt_secret: str
+    service_role_key: str = ""  # the stack's own (its API gateway accepts exactly its two keys)
     state_dir: str = ""  # where the stack keeps its pid files (CPU figures of the API)
     # Everything `controlroom env` exported: what a real `controlroom worker` needs (S3, IAM, keys).
     exports: dict[str, str] = field(default_factory=dict)
@@ -48,6 +49,8 @@ class BenchStack:
         # Benchmarks run with durability on: never the test-only fast mode.
         self.env.pop("CONTROLROOM_PG_FAST", None)
         self.env.pop("S3_ENDPOINT_URL", None)
+        # The alerting scenario runs its own dispatcher; the stack's would only add load to the others.
+        self.env["CONTROLROOM_ALERT_DISPATCH"] = "off"
         self.started = False
 
     def _controlroom(self, *args: str) -> str:
@@ -65,6 +68,7 @@ class BenchStack:
             supabase_url=exported["SUPABASE_URL"],
             anon_key=exported["SUPABASE_ANON_KEY"],
             jwt_secret=exported["SUPABASE_JWT_SECRET"],
+            service_role_key=exported["SUPABASE_SERVICE_ROLE_KEY"],
             state_dir=str(self.state),
             exports=exported,
         )

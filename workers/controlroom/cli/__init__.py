@@ -9,11 +9,13 @@ import typer
 from rich.console import Console
 
 from controlroom import __version__, keys
+from controlroom.cli.alerts import register as register_alerts
 from controlroom.cli.artifacts import register as register_artifacts
 from controlroom.cli.events import register as register_events
 from controlroom.cli.lineage import register as register_lineage
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
+from controlroom.cli.routes import register as register_routes
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.schedules import register as register_schedules
 from controlroom.cli.specs import register as register_specs
@@ -62,6 +64,8 @@ register_oncall(app)
 register_page_open(app)
 register_storage(app)
 register_schedules(app)
+register_routes(app)
+register_alerts(app)
 
 err = Console(stderr=True)
 

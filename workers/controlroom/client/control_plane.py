@@ -440,6 +440,42 @@ class ControlPlane:
         )
         return dict(data)
 
+    # -- alerting (issue 14): routing documents, silences, alert state -----------------------------
+    def publish_routes(self, workspace_id: UUID | str, body: dict[str, Any]) -> dict[str, Any]:
+        """{outcome: published|unchanged, version, routes_hash, route_version_id, published_at}."""
+        params = {"workspace_id": _id(workspace_id), "body": body}
+        return dict(self._call("publish_routes", params, idempotent=True))
+
+    def test_routes(
+        self, workspace_id: UUID | str, signal: dict[str, Any], body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Which routes a signal matches, its group, tier and targets; body None = the published version."""
+        params = {"workspace_id": _id(workspace_id), "signal": signal, "body": body}
+        return dict(self._call("test_routes", params, idempotent=True))
+
+    def add_silence(
+        self, workspace_id: UUID | str, matchers: dict[str, Any], ends_at: datetime, comment: str
+    ) -> dict[str, Any]:
+        params = {
+            "workspace_id": _id(workspace_id),
+            "matchers": matchers,
+            "ends_at": ends_at.isoformat(),
+            "comment": comment,
+        }
+        return dict(self._call("add_silence", params, idempotent=False))
+
+    def expire_silence(self, silence_id: UUID | str) -> dict[str, Any]:
+        return dict(self._call("expire_silence", {"silence_id": _id(silence_id)}, idempotent=True))
+
+    def acknowledge_alert(self, alert_id: UUID | str, note: str | None = None) -> dict[str, Any]:
+        return dict(self._call("acknowledge_alert", {"alert_id": _id(alert_id), "note": note}, idempotent=True))
+
+    def resolve_alert(self, alert_id: UUID | str, note: str | None = None) -> dict[str, Any]:
+        return dict(self._call("resolve_alert", {"alert_id": _id(alert_id), "note": note}, idempotent=True))
+
+    def explain_alert_score(self, alert_id: UUID | str) -> list[dict[str, Any]]:
+        return list(self._call("explain_alert_score", {"alert_id": _id(alert_id)}, idempotent=True))
+
     # -- reads (RLS decides what the caller sees) -----------------------------------------------
     def select(
         self,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from controlroom import keys
 from controlroom.localstack.api import DataApi
+from controlroom.localstack.dispatch import AlertDispatcher
 from controlroom.localstack.errors import StackError
 from controlroom.localstack.migrate import apply_bootstrap, push_migrations
 from controlroom.localstack.page import ControlRoomPage
@@ -84,6 +85,7 @@ class LocalStack:
         self.api = DataApi(self.cluster)
         self.page = ControlRoomPage(self.settings)
         self.spark = SparkServer(self.settings, self.s3)
+        self.dispatcher = AlertDispatcher(self.settings)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -118,10 +120,17 @@ class LocalStack:
             if self.page.available():
                 progress("starting the control room page")
                 self.page.start(self.api.url, keys.api_key("anon", self.secrets.jwt_secret, self.secrets.issued_at))
+            if self.api.running() and self.dispatcher.available() and self.dispatcher.enabled():
+                progress("starting the alert dispatcher (supabase/functions/alert-dispatch, Deno)")
+                service_key = keys.api_key("service_role", self.secrets.jwt_secret, self.secrets.issued_at)
+                self.dispatcher.start(self.api.url, service_key)
 
     def down(self, progress: Progress = _quiet) -> list[str]:
         stopped: list[str] = []
         with self._locked():
+            # First: it calls the API, and SIGTERM lets it record the round in flight.
+            if self.dispatcher.stop():
+                stopped.append("alert-dispatch")
             if self.page.stop():
                 stopped.append("page")
             if self.api.stop():
@@ -154,6 +163,7 @@ class LocalStack:
             ("s3", self.s3.healthy),
             ("page", self.page.healthy),
             ("spark", self.spark.healthy),
+            ("alert-dispatch", self.dispatcher.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
@@ -174,6 +184,7 @@ class LocalStack:
             "CONTROLROOM_API_PORT": str(s.api_port),
             "CONTROLROOM_S3_PORT": str(s.s3_port),
             "CONTROLROOM_PAGE_URL": self.page.url,
+            "CONTROLROOM_FUNCTIONS_URL": self.dispatcher.url,
         }
         if s.spark:
             env["CONTROLROOM_SPARK_ENDPOINTS"] = f"default={self.spark.url}"

@@ -32,6 +32,9 @@ def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
             else phase
             for phase in phases
         ]
+    # Absent stays absent: a spec without `alerts` keeps the body (and hash) it had before the field existed.
+    if body.get("alerts") is None:
+        body.pop("alerts", None)
     # Optional settings without a default are left out when unset, so adding one never changes the
     # hash of the specs that do not use it.
     for key in OMITTED_WHEN_UNSET:

@@ -156,7 +156,10 @@ def _fields_at(root: type[BaseModel], raw: Loc) -> list[str]:
         if current is None:
             return []
     model = _unwrap(current)
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    # As the author writes them: a field's alias when it has one (`continue` for `continue_`).
+    return [field.alias or name for name, field in model.model_fields.items()]
 
 
 def _step(annotation: Any, part: str | int) -> Any:

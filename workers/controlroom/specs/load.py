@@ -16,6 +16,9 @@ from controlroom.specs.static_checks import static_problems
 from controlroom.specs.yamlio import load_yaml, too_large
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+# Folders under specs/ that hold other documents than pipeline specs (routing: controlroom.routing),
+# skipped when a folder is searched for specs; a file named explicitly is still read as a spec.
+NOT_SPEC_DIRS = frozenset({"routing", "schema"})
 
 
 def load_spec(path: str | Path) -> PipelineSpec:
@@ -67,7 +70,11 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in SPEC_SUFFIXES and p.is_file() and not NOT_SPEC_DIRS & set(p.relative_to(path).parts[:-1])
+            )
             if not files:
                 problems.append(Problem(str(path), "", "holds no *.yaml or *.yml spec files"))
             found.extend(files)

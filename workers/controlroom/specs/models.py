@@ -157,6 +157,22 @@ class Schedule(_Model):
         return value
 
 
+class SpecAlerts(_Model):
+    """What alerting watches for this pipeline (issue 14; the alert sweep reads it from the published body):
+    Databricks' duration warning, a queue-wait threshold, and labels that routes can match."""
+
+    duration_warning_seconds: float | None = Field(
+        default=None, gt=0, description="A run still active this long after it started raises run_too_long."
+    )
+    queued_warning_seconds: float | None = Field(
+        default=None, gt=0, description="A run queued this long raises run_stuck_queued (else the routing default)."
+    )
+    labels: dict[LabelKey, str] = Field(default_factory=dict, description="Labels on this pipeline's signals.")
+    criticality: Literal["low", "medium", "high", "critical"] = Field(
+        default="medium", description="Weighs this pipeline's alerts in their score (explain_alert_score)."
+    )
+
+
 class PipelineSpec(_Model):
     name: Slug = Field(description="Stable identity of the pipeline across versions.")
     version: int = Field(ge=1, description="Positive integer; publish a changed body under a new version.")
@@ -184,6 +200,7 @@ class PipelineSpec(_Model):
     schedules: list[Schedule] | None = Field(
         default=None, max_length=20, description="Cron schedules; the current version of the spec owns them."
     )
+    alerts: SpecAlerts | None = Field(default=None, description="Alerting thresholds and labels (docs/alerting.md).")
 
     @field_validator("params")
     @classmethod

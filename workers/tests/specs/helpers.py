@@ -12,6 +12,8 @@ from controlroom.specs.problems import SpecError
 
 REPO = Path(__file__).resolve().parents[3]
 SPECS_DIR = REPO / "specs"
+# The pipeline specs under specs/ (specs/routing/ holds routing documents: workers/tests/specs/test_routing_files.py).
+PIPELINE_SPEC_FILES = sorted(p for p in SPECS_DIR.rglob("*.yaml") if "routing" not in p.relative_to(SPECS_DIR).parts)
 
 # A small valid spec; tests derive broken variants from it by replacing exact snippets.
 BASE = """\

@@ -9,7 +9,7 @@ from controlroom.lakehouse.models import SqlPhase
 from controlroom.specs.load import load_spec
 from controlroom.specs.models import PythonPhaseSpec, ShellPhaseSpec
 
-from .helpers import BASE, SPECS_DIR, problems, valid, variant
+from .helpers import BASE, PIPELINE_SPEC_FILES, problems, valid, variant
 
 
 def test_the_base_spec_is_valid_and_typed_by_kind() -> None:
@@ -23,7 +23,7 @@ def test_the_base_spec_is_valid_and_typed_by_kind() -> None:
     assert spec.heartbeat_tolerance_seconds == 900
 
 
-@pytest.mark.parametrize("path", sorted(SPECS_DIR.rglob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PIPELINE_SPEC_FILES, ids=lambda p: p.name)
 def test_the_committed_specs_load(path: object) -> None:
     spec = load_spec(str(path))
     assert spec.phases

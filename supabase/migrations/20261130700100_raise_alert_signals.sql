@@ -1,0 +1,401 @@
+-- Why: issue 14, the signals. Triggers on run_transitions and run_events raise the signals that have
+-- a moment (a run's final failure, time-out, exhausted retries and the recovery of a later success;
+-- a zombie's refused write; a failed artifact verification) in the transaction of their cause; the
+-- alert sweep (public.sweep_alerts, pg_cron every minute) raises the time-based ones (run too long,
+-- queued too long or held by a cap, executor lost, budget burn) and their recoveries, then escalates.
+
+set lock_timeout = '5s';
+set statement_timeout = '60s';
+
+-- Why: the signals that have a moment (issue 14) are raised by the write that causes them, in its
+-- transaction: a run's final failure, time-out or success (a trigger on run_transitions, the audit
+-- every status change already writes, so no core lease function changes), a zombie's refused write
+-- and a failed artifact verification (a trigger on run_events, whose lease.rejected and
+-- artifact.verification_failed events the existing RPCs record). Both are statement triggers over
+-- transition tables: a batch of 50 completions costs one call, and a statement with nothing to
+-- signal costs one scan of its own rows.
+
+create function private.run_transitions_raise_signals()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if not exists (select from new_transitions as n where n.to_status in ('failed', 'timed_out', 'succeeded')) then
+        return null;
+    end if;
+    insert into public.alert_signals (
+        workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, is_recovery, labels, payload, raised_at
+    )
+    with t as (
+        select n.run_id, n.workspace_id, n.attempt_no, n.to_status, n.actor, n.reason, n.at,
+            r.pool, s.name as spec_name, s.max_attempts,
+            coalesce(s.body #> '{alerts,labels}', '{}'::jsonb) as labels
+        from new_transitions as n
+        inner join public.runs as r on r.id = n.run_id
+        inner join public.pipeline_specs as s on s.id = r.spec_id
+        where n.to_status in ('failed', 'timed_out', 'succeeded')
+    ),
+    problems as (
+        select t.*, k.signal_type, 'critical'::text as severity,
+            k.signal_type || ':spec:' || t.spec_name as fingerprint
+        from t
+        cross join lateral (
+            select 'run_failed' as signal_type where t.to_status = 'failed'
+            union all
+            -- The run failed because its attempts ran out (retries were allowed and all were used).
+            select 'retries_exhausted' where t.to_status = 'failed' and t.max_attempts > 1 and t.attempt_no >= t.max_attempts
+            union all
+            select 'run_timed_out' where t.to_status = 'timed_out'
+        ) as k
+    ),
+    recoveries as (
+        -- A success clears the problems of its pipeline and of its own run that still have an
+        -- unresolved alert (a retry that succeeds resolves "run longer than threshold").
+        select distinct on (t.workspace_id, f.fingerprint) t.*, f.fingerprint
+        from t
+        cross join lateral pg_catalog.unnest(array[
+            'run_failed:spec:' || t.spec_name, 'retries_exhausted:spec:' || t.spec_name,
+            'run_timed_out:spec:' || t.spec_name, 'run_too_long:run:' || t.run_id::text
+        ]) as f (fingerprint)
+        where t.to_status = 'succeeded'
+          and exists (
+              select from public.alerts as a
+              where a.workspace_id = t.workspace_id and a.fingerprint = f.fingerprint and a.status <> 'resolved'
+          )
+        order by t.workspace_id, f.fingerprint, t.at desc
+    )
+    select p.workspace_id, p.run_id, p.spec_name, p.pool, p.signal_type, p.severity, p.fingerprint, false, p.labels,
+        pg_catalog.jsonb_build_object(
+            'reason', p.reason, 'actor', p.actor, 'attempt_no', p.attempt_no, 'max_attempts', p.max_attempts,
+            'error_class', a.error_class, 'error_message', pg_catalog.left(a.error_message, 500)
+        ),
+        p.at
+    from problems as p
+    left join public.run_attempts as a on a.run_id = p.run_id and a.attempt_no = p.attempt_no
+    union all
+    select r.workspace_id, r.run_id, r.spec_name, r.pool, 'run_recovered', 'info', r.fingerprint, true, r.labels,
+        pg_catalog.jsonb_build_object('reason', r.reason, 'attempt_no', r.attempt_no, 'recovered_by_run', r.run_id),
+        r.at
+    from recoveries as r
+    order by 11, 2;
+    return null;
+end
+$$;
+
+comment on function private.run_transitions_raise_signals() is
+'Trigger: raises run_failed (and retries_exhausted when the attempts ran out) for a final failure, run_timed_out for a time-out, and run_recovered for a success when its pipeline''s failure, time-out or exhaustion, or its own run_too_long, has an unresolved alert. One statement per batch of transitions.';
+
+create trigger run_transitions_raise_signals
+after insert on public.run_transitions
+referencing new table as new_transitions
+for each statement execute function private.run_transitions_raise_signals();
+
+create function private.run_events_raise_signals()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if not exists (
+        select from new_events as e where e.type in ('lease.rejected', 'artifact.verification_failed')
+    ) then
+        return null;
+    end if;
+    insert into public.alert_signals (
+        workspace_id, run_id, spec_name, pool, executor_id, signal_type, severity, fingerprint, labels, payload, raised_at
+    )
+    select e.workspace_id, e.run_id, s.name, r.pool, a.executor_id,
+        case e.type when 'lease.rejected' then 'lease_rejected' else 'artifact_verification_failed' end,
+        case e.type when 'lease.rejected' then 'warning' else 'critical' end,
+        case e.type
+            when 'lease.rejected' then 'lease_rejected:run:' || e.run_id::text
+            else 'artifact_verification_failed:artifact:' || coalesce(e.payload ->> 'artifact_id', e.run_id::text)
+        end,
+        coalesce(s.body #> '{alerts,labels}', '{}'::jsonb),
+        e.payload || pg_catalog.jsonb_build_object('message', e.message, 'event_id', e.id, 'phase', e.phase),
+        e.ts
+    from new_events as e
+    inner join public.runs as r on r.id = e.run_id
+    inner join public.pipeline_specs as s on s.id = r.spec_id
+    left join public.run_attempts as a on a.id = e.attempt_id
+    where e.type in ('lease.rejected', 'artifact.verification_failed')
+    order by e.id;
+    return null;
+end
+$$;
+
+comment on function private.run_events_raise_signals() is
+'Trigger: raises lease_rejected (a zombie''s write refused, with the executor) and artifact_verification_failed (an artifact missing or not matching its record) from the run events the RPCs record. One statement per batch of events.';
+
+create trigger run_events_raise_signals
+after insert on public.run_events
+referencing new table as new_events
+for each statement execute function private.run_events_raise_signals();
+
+-- Why: some signals are about time passing, not about a write (issue 14): a run running longer than
+-- its spec's alerts.duration_warning_seconds (Databricks' duration warning), queued runs waiting
+-- past their threshold (run_stuck_queued, or cap_exceeded when a cap holds them, with the wait
+-- reason of explain_wait), an executor whose heartbeats stopped (executor_lost) and a workspace
+-- burning its daily budget (budget_burn). The sweep raises them, and their recoveries for the
+-- unresolved alerts whose condition cleared (queue_drained, executor_recovered, budget_recovered),
+-- then runs the escalation sweep. A condition that holds is raised again at most every 10 minutes
+-- (it counts into its alert, or reopens it within the reopen window).
+
+create function private.raise_time_signals(as_of timestamptz, workspace_id uuid default null)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_raised integer := 0;
+    v_count integer;
+    v_stuck record;
+    v_wait record;
+    v_stuck_pools text [] := '{}'::text [];
+begin
+    -- run_too_long: active runs past their spec's duration warning, once per run.
+    insert into public.alert_signals (
+        workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, labels, payload, raised_at
+    )
+    select r.workspace_id, r.id, s.name, r.pool, 'run_too_long', 'warning', 'run_too_long:run:' || r.id::text,
+        coalesce(s.body #> '{alerts,labels}', '{}'::jsonb),
+        pg_catalog.jsonb_build_object(
+            'threshold_seconds', (s.body #>> '{alerts,duration_warning_seconds}')::double precision,
+            'running_seconds', extract(epoch from raise_time_signals.as_of - r.first_claimed_at)::double precision,
+            'attempt_no', r.attempt_count, 'first_claimed_at', r.first_claimed_at
+        ),
+        raise_time_signals.as_of
+    from public.runs as r
+    inner join public.pipeline_specs as s on s.id = r.spec_id
+    where r.status = any(private.active_run_statuses())
+      and (raise_time_signals.workspace_id is null or r.workspace_id = raise_time_signals.workspace_id)
+      and pg_catalog.jsonb_typeof(s.body #> '{alerts,duration_warning_seconds}') = 'number'
+      and r.first_claimed_at + pg_catalog.make_interval(
+          secs => (s.body #>> '{alerts,duration_warning_seconds}')::double precision
+      ) <= raise_time_signals.as_of
+      and not exists (
+          select from public.alert_signals as g
+          where g.workspace_id = r.workspace_id and g.fingerprint = 'run_too_long:run:' || r.id::text
+      )
+    order by r.id;
+    get diagnostics v_count = row_count;
+    v_raised := v_raised + v_count;
+
+    -- run_stuck_queued / cap_exceeded: per workspace with routing and pool, the longest-waiting due
+    -- queued run past its threshold (the spec's alerts.queued_warning_seconds, else the routing's
+    -- defaults.queued_warning_seconds), with the first reason explain_wait gives.
+    for v_stuck in
+        select distinct on (r.workspace_id, r.pool) r.id as run_id, r.workspace_id, r.pool, s.name as spec_name,
+            coalesce(s.body #> '{alerts,labels}', '{}'::jsonb) as labels, th.seconds as threshold,
+            r.status_changed_at as queued_at
+        from (
+            select distinct v.workspace_id from public.alert_route_versions as v
+            where raise_time_signals.workspace_id is null or v.workspace_id = raise_time_signals.workspace_id
+        ) as w
+        cross join lateral (select (private.current_route_version(w.workspace_id)).body) as cv (body)
+        inner join public.runs as r on r.workspace_id = w.workspace_id and r.status = 'queued'
+        inner join public.pipeline_specs as s on s.id = r.spec_id
+        cross join lateral (select coalesce(
+            (s.body #>> '{alerts,queued_warning_seconds}')::double precision,
+            (cv.body #>> '{defaults,queued_warning_seconds}')::double precision
+        ) as seconds) as th
+        where th.seconds is not null
+          and r.not_before <= raise_time_signals.as_of
+          and r.status_changed_at <= raise_time_signals.as_of - pg_catalog.make_interval(secs => th.seconds)
+        order by r.workspace_id, r.pool, r.status_changed_at, r.id
+    loop
+        v_stuck_pools := v_stuck_pools || (v_stuck.workspace_id::text || '/' || v_stuck.pool);
+        select e.reason, e.message, e.details into v_wait
+        from public.explain_wait(v_stuck.run_id, raise_time_signals.as_of) as e
+        order by e.rank
+        limit 1;
+        insert into public.alert_signals (
+            workspace_id, run_id, spec_name, pool, signal_type, severity, fingerprint, labels, payload, raised_at
+        )
+        select v_stuck.workspace_id, v_stuck.run_id, v_stuck.spec_name, v_stuck.pool, k.signal_type, 'warning',
+            k.signal_type || ':pool:' || v_stuck.pool, v_stuck.labels,
+            pg_catalog.jsonb_build_object(
+                'threshold_seconds', v_stuck.threshold,
+                'queued_seconds', extract(epoch from raise_time_signals.as_of - v_stuck.queued_at)::double precision,
+                'wait_reason', v_wait.reason, 'wait_message', v_wait.message, 'wait_details', v_wait.details
+            ),
+            raise_time_signals.as_of
+        from (select case when v_wait.reason in ('workspace_cap_full', 'pool_cap_full', 'spec_cap_full', 'budget_exhausted')
+            then 'cap_exceeded' else 'run_stuck_queued' end as signal_type) as k
+        where not exists (
+            select from public.alert_signals as g
+            where g.workspace_id = v_stuck.workspace_id and g.fingerprint = k.signal_type || ':pool:' || v_stuck.pool
+              and g.raised_at > raise_time_signals.as_of - interval '10 minutes'
+        );
+        get diagnostics v_count = row_count;
+        v_raised := v_raised + v_count;
+    end loop;
+
+    -- executor_lost: an active executor not seen for the threshold (the routing's
+    -- defaults.executor_lost_seconds, else 5 minutes) within the last day, for its workspace or,
+    -- for a shared executor, for every workspace whose runs it holds.
+    insert into public.alert_signals (
+        workspace_id, pool, executor_id, signal_type, severity, fingerprint, labels, payload, raised_at
+    )
+    select l.workspace_id, l.pool, l.id, 'executor_lost', 'critical', 'executor_lost:executor:' || l.id::text,
+        l.labels,
+        pg_catalog.jsonb_build_object(
+            'last_seen_at', l.last_seen_at, 'threshold_seconds', l.threshold, 'host', l.host,
+            'live_attempts', (
+                select pg_catalog.count(*) from public.run_attempts as a
+                where a.executor_id = l.id and a.finished_at is null
+            )
+        ),
+        raise_time_signals.as_of
+    from (
+        select distinct x.id, ws.workspace_id, x.pool, x.labels, x.host, x.last_seen_at, th.seconds as threshold
+        from public.executors as x
+        cross join lateral (
+            select x.workspace_id where x.workspace_id is not null
+            union
+            select a.workspace_id from public.run_attempts as a
+            where x.workspace_id is null and a.executor_id = x.id and a.finished_at is null
+        ) as ws
+        cross join lateral (select coalesce(
+            ((private.current_route_version(ws.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision,
+            300
+        ) as seconds) as th
+        where x.status = 'active'
+          and x.last_seen_at >= raise_time_signals.as_of - interval '1 day'
+          and x.last_seen_at < raise_time_signals.as_of - pg_catalog.make_interval(secs => th.seconds)
+          and (raise_time_signals.workspace_id is null or ws.workspace_id = raise_time_signals.workspace_id)
+    ) as l
+    where not exists (
+        select from public.alert_signals as g
+        where g.workspace_id = l.workspace_id and g.fingerprint = 'executor_lost:executor:' || l.id::text
+          and g.raised_at > raise_time_signals.as_of - interval '10 minutes'
+    )
+    order by l.workspace_id, l.id;
+    get diagnostics v_count = row_count;
+    v_raised := v_raised + v_count;
+
+    -- budget_burn: the day's committed run-seconds past the routing's defaults.budget_burn_ratio
+    -- (else 0.8) of the daily budget; critical once the budget is spent.
+    insert into public.alert_signals (
+        workspace_id, signal_type, severity, fingerprint, payload, raised_at
+    )
+    select b.workspace_id, 'budget_burn', case when b.committed >= b.budget then 'critical' else 'warning' end,
+        'budget_burn:workspace',
+        pg_catalog.jsonb_build_object('committed_seconds', b.committed, 'budget_seconds', b.budget,
+            'ratio', b.committed / b.budget, 'threshold_ratio', b.ratio, 'resets_at', b.resets_at),
+        raise_time_signals.as_of
+    from (
+        select wl.workspace_id, wb.committed_seconds as committed, wb.budget_seconds as budget, wb.resets_at,
+            coalesce(((private.current_route_version(wl.workspace_id)).body #>> '{defaults,budget_burn_ratio}')::double precision, 0.8) as ratio
+        from public.workspace_limits as wl
+        cross join lateral private.workspace_budget(wl.workspace_id, raise_time_signals.as_of) as wb
+        where wl.daily_budget_seconds > 0
+          and (raise_time_signals.workspace_id is null or wl.workspace_id = raise_time_signals.workspace_id)
+    ) as b
+    where b.budget > 0 and b.committed >= b.ratio * b.budget
+      and not exists (
+          select from public.alert_signals as g
+          where g.workspace_id = b.workspace_id and g.fingerprint = 'budget_burn:workspace'
+            and g.raised_at > raise_time_signals.as_of - interval '10 minutes'
+      )
+    order by b.workspace_id;
+    get diagnostics v_count = row_count;
+    v_raised := v_raised + v_count;
+
+    -- Recoveries: the unresolved alerts of time-based problems whose condition has cleared.
+    insert into public.alert_signals (
+        workspace_id, pool, executor_id, signal_type, severity, fingerprint, is_recovery, payload, raised_at
+    )
+    select distinct on (a.workspace_id, a.fingerprint) a.workspace_id, a.subject ->> 'pool',
+        (a.subject ->> 'executor_id')::uuid,
+        case a.signal_type
+            when 'executor_lost' then 'executor_recovered'
+            when 'budget_burn' then 'budget_recovered'
+            else 'queue_drained'
+        end,
+        'info', a.fingerprint, true,
+        pg_catalog.jsonb_build_object('alert_id', a.id, 'problem', a.signal_type),
+        raise_time_signals.as_of
+    from public.alerts as a
+    where a.status <> 'resolved'
+      and a.signal_type in ('run_stuck_queued', 'cap_exceeded', 'executor_lost', 'budget_burn')
+      and (raise_time_signals.workspace_id is null or a.workspace_id = raise_time_signals.workspace_id)
+      -- The condition no longer holds at as_of.
+      and case a.signal_type
+          when 'executor_lost' then exists (
+              select from public.executors as x
+              where x.id = (a.subject ->> 'executor_id')::uuid
+                and (x.status <> 'active' or x.last_seen_at >= raise_time_signals.as_of - pg_catalog.make_interval(secs =>
+                    coalesce(((private.current_route_version(a.workspace_id)).body #>> '{defaults,executor_lost_seconds}')::double precision, 300)))
+          )
+          when 'budget_burn' then exists (
+              select
+              from private.workspace_budget(a.workspace_id, raise_time_signals.as_of) as wb
+              where wb.budget_seconds is null or wb.budget_seconds <= 0
+                 or wb.committed_seconds < wb.budget_seconds * coalesce(
+                     ((private.current_route_version(a.workspace_id)).body #>> '{defaults,budget_burn_ratio}')::double precision, 0.8)
+          )
+          -- A queue alert clears when no due run of its pool waits past its threshold (the loop
+          -- above found none, whether or not it raised a signal).
+          else (a.workspace_id::text || '/' || (a.subject ->> 'pool')) <> all(v_stuck_pools)
+      end
+    order by a.workspace_id, a.fingerprint;
+    get diagnostics v_count = row_count;
+    return v_raised + v_count;
+end
+$$;
+
+comment on function private.raise_time_signals(timestamptz, uuid) is
+'The time-based signals at as_of (optionally for one workspace): run_too_long (spec alerts.duration_warning_seconds, once per run), run_stuck_queued or cap_exceeded (per pool, the longest-waiting due run past alerts.queued_warning_seconds or the routing''s defaults.queued_warning_seconds, with its explain_wait reason), executor_lost (defaults.executor_lost_seconds, else 300), budget_burn (defaults.budget_burn_ratio, else 0.8); a holding condition at most every 10 minutes; then the recoveries of unresolved alerts whose condition cleared. Returns how many signals were raised.';
+
+create function public.sweep_alerts(as_of timestamptz default null, workspace_id uuid default null, max_alerts integer default 1000)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_as_of timestamptz := private.clock(sweep_alerts.as_of);
+    v_raised integer;
+    v_notified integer;
+begin
+    perform private.assert_dispatcher_caller();
+    if sweep_alerts.max_alerts is null or sweep_alerts.max_alerts not between 1 and 100000 then
+        raise exception 'max_alerts must be between 1 and 100000'
+        using errcode = '22023', detail = pg_catalog.format('max_alerts=%s', sweep_alerts.max_alerts),
+        hint = 'The sweep is bounded; call it again for the rest.';
+    end if;
+    v_raised := private.raise_time_signals(v_as_of, sweep_alerts.workspace_id);
+    v_notified := private.escalate_due_alerts(v_as_of, sweep_alerts.max_alerts, sweep_alerts.workspace_id);
+    return pg_catalog.jsonb_build_object(
+        'signals_raised', v_raised, 'alerts_notified', v_notified,
+        'more', v_notified >= sweep_alerts.max_alerts, 'as_of', v_as_of
+    );
+end
+$$;
+
+comment on function public.sweep_alerts(timestamptz, uuid, integer) is
+'The alert sweep (pg_cron every minute, and tests with as_of): raises the time-based signals and their recoveries (private.raise_time_signals), then escalates up to max_alerts due alerts (private.escalate_due_alerts). Answers {signals_raised, alerts_notified, more, as_of}. Service role only.';
+
+revoke execute on function public.sweep_alerts(timestamptz, uuid, integer) from public, anon, authenticated;
+grant execute on function public.sweep_alerts(timestamptz, uuid, integer) to service_role;
+
+-- Why: escalation and the time-based signals must happen with no dispatcher polling (issue 14):
+-- pg_cron runs the alert sweep every minute, one bounded batch per transaction (like 0610).
+-- Rescheduled idempotently.
+select cron.unschedule(j.jobid)
+from cron.job as j
+where j.jobname = 'controlroom_sweep_alerts';
+
+select cron.schedule(
+    'controlroom_sweep_alerts',
+    '* * * * *',
+    $job$do $sweep$
+begin
+    while (public.sweep_alerts(null, null, 1000) ->> 'more')::boolean loop
+        commit;
+    end loop;
+end
+$sweep$$job$
+);

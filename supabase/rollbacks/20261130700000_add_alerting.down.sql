@@ -1,0 +1,57 @@
+-- Rollback of 20261130700000_add_alerting: the alerting RPCs, helpers and tables are dropped
+-- (with every route version, signal, alert and delivery in them).
+
+set lock_timeout = '5s';
+set statement_timeout = '60s';
+
+drop function public.finish_delivery(uuid, text, integer, integer, text, timestamptz);
+drop function public.claim_deliveries(text, integer, integer, timestamptz);
+drop function private.delivery_max_attempts();
+drop function private.assert_dispatcher_caller();
+drop function public.explain_alert_score(uuid, timestamptz);
+drop function public.resolve_alert(uuid, text, timestamptz);
+drop function public.acknowledge_alert(uuid, text, timestamptz);
+drop function private.alert_reply(text, public.alerts);
+drop function private.visible_alert(uuid, text);
+drop function public.test_routes(uuid, jsonb, jsonb, timestamptz);
+drop function private.first_test_signal_problem(jsonb);
+drop function public.expire_silence(uuid, timestamptz);
+drop function public.add_silence(uuid, jsonb, timestamptz, text, timestamptz);
+drop function public.publish_routes(uuid, jsonb, timestamptz);
+drop function private.assert_valid_routes(jsonb);
+drop function private.assert_alert_admin(uuid, text);
+drop function private.escalate_due_alerts(timestamptz, integer, uuid);
+drop function private.escalate_alerts(uuid [], timestamptz);
+drop function private.note_alert_resolved(public.alerts, text, text, bigint, timestamptz);
+drop function private.signal_subject(public.alert_signals);
+drop trigger alert_signals_after_insert on public.alert_signals;
+drop function private.alert_signals_after_insert();
+drop function private.route_alert_signals(bigint []);
+drop function private.first_escalation_at(jsonb, timestamptz);
+drop function private.reopen_window(jsonb, jsonb);
+drop function private.enqueue_alert_deliveries(public.alerts, integer [], text, timestamptz);
+drop function private.alert_payload(public.alerts, text, integer, timestamptz);
+drop function private.alert_score(public.alerts, timestamptz);
+drop function private.alert_score_factors(public.alerts, timestamptz);
+drop function private.alert_route(public.alerts);
+drop function private.current_route_version(uuid);
+drop function private.severity_rank(text);
+drop function private.inhibiting_alert(uuid, jsonb, uuid, jsonb);
+drop function private.active_silence(uuid, jsonb, timestamptz);
+drop function private.matching_routes(jsonb, jsonb);
+drop function private.alert_group_key(jsonb, jsonb);
+drop function private.matcher_matches(jsonb, jsonb);
+drop function private.signal_match_labels(jsonb, text, text, text, text, uuid, uuid);
+drop function private.glob_matches(text, text);
+drop function private.first_routes_problem(jsonb);
+drop function private.first_matcher_problem(text, jsonb);
+drop function private.alert_signal_types();
+drop table public.alert_delivery_attempts;
+drop trigger alert_deliveries_after_insert on public.alert_deliveries;
+drop function private.alert_deliveries_after_insert();
+drop table public.alert_deliveries;
+drop table public.alert_changes;
+drop table public.alerts;
+drop table public.alert_signals;
+drop table public.alert_silences;
+drop table public.alert_route_versions;
