@@ -61,6 +61,11 @@ begin
             and (pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'heartbeat_tolerance_seconds') <> 'number'
                 or (assert_valid_spec.body ->> 'heartbeat_tolerance_seconds')::numeric < 30)
             then 'body.heartbeat_tolerance_seconds must be a number of at least 30'
+        when assert_valid_spec.body ? 'due_within_seconds'
+            and pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'due_within_seconds') <> 'null'
+            and (pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'due_within_seconds') <> 'number'
+                or (assert_valid_spec.body ->> 'due_within_seconds')::numeric <= 0)
+            then 'body.due_within_seconds must be a positive number'
         when assert_valid_spec.body ? 'caps'
             and pg_catalog.jsonb_typeof(assert_valid_spec.body -> 'caps') <> 'object'
             then 'body.caps must be an object'

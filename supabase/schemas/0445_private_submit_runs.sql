@@ -313,7 +313,7 @@ begin
             coalesce(x.e -> 'params', '{}'::jsonb) as params_in,
             coalesce((x.e ->> 'priority')::integer, 0) as priority,
             x.e ->> 'idempotency_key' as idempotency_key,
-            (x.e ->> 'due_by')::timestamptz as due_by
+            (x.e ->> 'due_by')::timestamptz as requested_due_by
         from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)
     ),
     refs as (
@@ -323,7 +323,8 @@ begin
     specs as (
         select f.spec_name as ref_name, f.spec_version as ref_version, f.spec_hash as ref_hash,
             s.id as spec_id, s.pool, s.required_labels, s.name, s.version,
-            coalesce(s.body -> 'params', '{}'::jsonb) as params_schema
+            coalesce(s.body -> 'params', '{}'::jsonb) as params_schema,
+            (s.body ->> 'due_within_seconds')::double precision as due_within_seconds
         from refs as f
         left join lateral (
             select s.id, s.pool, s.required_labels, s.name, s.version, s.body
@@ -343,7 +344,12 @@ begin
         ) as s on true
     ),
     resolved as (
-        select q.*, p.spec_id, p.pool, p.required_labels, p.name, p.version, p.params_schema
+        select q.*, p.spec_id, p.pool, p.required_labels, p.name, p.version, p.params_schema,
+            p.due_within_seconds,
+            -- The run's own due_by, else the spec's due_within_seconds after the submit.
+            coalesce(
+                q.requested_due_by, submit_runs.as_of + pg_catalog.make_interval(secs => p.due_within_seconds)
+            ) as due_by
         from req as q
         inner join specs as p
             on p.ref_name is not distinct from q.spec_name
@@ -352,7 +358,10 @@ begin
     ),
     checked as (
         select v.*, d.params, e.id as existing_id,
-            (v.spec_id, d.params, v.priority, v.due_by)
+            -- A due_by derived from the spec counts from the first submit, not from a retry's.
+            (v.spec_id, d.params, v.priority, coalesce(
+                v.requested_due_by, e.created_at + pg_catalog.make_interval(secs => v.due_within_seconds)
+            ))
             is not distinct from (e.spec_id, e.params, e.priority, e.due_by) as same_request,
             pr.problems
         from resolved as v
@@ -419,7 +428,8 @@ begin
                 over (order by j.item rows between unbounded preceding and current row) as new_rank
         from judged as j
     ),
-    contexts as (
+    -- Materialised: inlined, the context would be computed again for every run it is joined to.
+    contexts as materialized (
         -- What scores share, once per pool and spec of the batch (private.score_context).
         select g.pool, g.spec_id, private.score_context(submit_runs.workspace_id, g.pool, g.spec_id) as context
         from (select distinct k.pool, k.spec_id from ranked as k where k.spec_id is not null) as g
@@ -433,19 +443,26 @@ begin
         select
             k.new_id, submit_runs.workspace_id, k.spec_id, k.params, k.priority, k.idempotency_key, k.pool,
             k.required_labels, (select auth.uid()), submit_runs.as_of,
-            private.score_in(x.context, k.priority, submit_runs.as_of, k.due_by, 0, submit_runs.as_of),
+            pg_catalog.max(k.score) over (partition by k.pool, k.spec_id, k.priority, k.due_by),
             submit_runs.as_of, submit_runs.as_of, submit_runs.actor, 'submitted', submit_runs.as_of, k.due_by
-        from ranked as k
-        inner join contexts as x on x.pool = k.pool and x.spec_id = k.spec_id
-        where k.code is null and k.existing_id is null and (v_room is null or k.new_rank <= v_room)
+        from (
+            -- Runs of one spec version with the same priority and due_by score the same at submit:
+            -- the score is computed for the first of each group and shared by the window above
+            -- (a scoring call costs about 10 µs; a batch usually has a handful of groups).
+            select k.*, case when k.nth = 1 then private.score_in(
+                k.context, k.priority, submit_runs.as_of, k.due_by, 0, submit_runs.as_of
+            ) end as score
+            from (
+                select k.*, x.context,
+                    pg_catalog.row_number() over (partition by k.pool, k.spec_id, k.priority, k.due_by) as nth
+                from ranked as k
+                inner join contexts as x on x.pool = k.pool and x.spec_id = k.spec_id
+                where k.code is null and k.existing_id is null and (v_room is null or k.new_rank <= v_room)
+            ) as k
+        ) as k
         order by k.item
         on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
         returning r.id
-    ),
-    -- One array, not a join: the planner estimates CTEs at one row and would join them by a
-    -- nested loop, quadratic in the batch.
-    inserted_ids as (
-        select coalesce(pg_catalog.array_agg(i.id), '{}') as ids from inserted as i
     )
     select k.item,
         case
@@ -483,11 +500,14 @@ begin
         end,
         coalesce(i.id, k.existing_id)
     from ranked as k
-    cross join inserted_ids as n
-    cross join lateral (select case when k.new_id = any(n.ids) then k.new_id end as id) as i
+    -- An uncorrelated IN is one hashed subplan: a join would be a nested loop (the planner
+    -- estimates CTEs at one row), quadratic in the batch.
+    cross join lateral (
+        select case when k.new_id in (select n.id from inserted as n) then k.new_id end as id
+    ) as i
     order by k.item;
 end
 $$;
 
 comment on function private.submit_runs(uuid, jsonb, timestamptz, text) is
-'The one submit path (submit_run is a batch of one): for well-formed items with distinct idempotency keys, resolves each spec (by hash, or name and optional version, else the latest), fills in the params'' defaults and checks them against the spec''s params schema, applies the workspace''s max_priority and max_queued_runs, and inserts the admitted runs in one statement with their scores. Answers per item: accepted | duplicate (same key, same request) | rejected with code PT404, 23505, 22023, PT429 or 40001 (a concurrent submit holds the key), message, detail and hint.';
+'The one submit path (submit_run is a batch of one): for well-formed items with distinct idempotency keys, resolves each spec (by hash, or name and optional version, else the latest), fills in the params'' defaults and checks them against the spec''s params schema, takes due_by from the item or else due_within_seconds of the spec after the submit, applies the workspace''s max_priority and max_queued_runs, and inserts the admitted runs in one statement with their scores. Answers per item: accepted | duplicate (same key, same request) | rejected with code PT404, 23505, 22023, PT429 or 40001 (a concurrent submit holds the key), message, detail and hint.';

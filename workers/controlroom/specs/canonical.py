@@ -13,6 +13,8 @@ from pydantic import JsonValue
 
 from controlroom.specs.models import PipelineSpec
 
+OMITTED_WHEN_UNSET = ("due_within_seconds",)
+
 
 def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     """What pipeline_specs.body stores: the spec in JSON mode, every default filled in."""
@@ -33,6 +35,11 @@ def canonical_body(spec: PipelineSpec) -> dict[str, JsonValue]:
     # Absent stays absent: a spec without `alerts` keeps the body (and hash) it had before the field existed.
     if body.get("alerts") is None:
         body.pop("alerts", None)
+    # Optional settings without a default are left out when unset, so adding one never changes the
+    # hash of the specs that do not use it.
+    for key in OMITTED_WHEN_UNSET:
+        if body.get(key) is None:
+            body.pop(key, None)
     return body
 
 

@@ -190,6 +190,12 @@ class PipelineSpec(_Model):
     heartbeat_tolerance_seconds: int = Field(
         default=900, ge=30, description="A lease whose last heartbeat is older than this is lost and requeued."
     )
+    due_within_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="A run is due this many seconds after it is submitted (unless submitted with its own due_by): "
+        "the deadline factor of its score rises as that time nears.",
+    )
     # None (not []) by default, so a spec without schedules keeps the body and hash it always had.
     schedules: list[Schedule] | None = Field(
         default=None, max_length=20, description="Cron schedules; the current version of the spec owns them."
