@@ -101,6 +101,14 @@ begin
         detail = 'See docs/architecture.md, "Spec settings", for the keys the control plane reads.',
         hint = 'Fix the spec and publish it again.';
     end if;
+    -- Schedules (issue 16): their checks and the cron rules live in 0409 and 0118.
+    v_problem := private.first_schedule_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'See docs/specs.md, "schedules", for the fields of a schedule and the cron syntax.',
+        hint = 'Fix the schedule and publish again.';
+    end if;
     -- GUARD: tenants share the bucket and the executors; a spec may only name its own folder.
     v_problem := private.first_uri_problem(assert_valid_spec.body);
     if v_problem is not null then
@@ -109,6 +117,13 @@ begin
         detail = 'Every dataset URI must lie under s3://${run.bucket}/${run.workspace}/: no other bucket or '
             || 'workspace, no . or .. segments, no escapes, no local paths (docs/security.md).',
         hint = 'Write the URI as s3://${run.bucket}/${run.workspace}/<key> and publish again.';
+    end if;
+    v_problem := private.first_retry_on_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'retry_on lists the failures of a phase that get another attempt (docs/specs.md, "retry_on").',
+        hint = 'Write e.g. retry_on: [transient] or retry_on: [transient, ModuleNotFoundError] and publish again.';
     end if;
 end
 $$;

@@ -106,6 +106,13 @@ begin
             || 'workspace, no . or .. segments, no escapes, no local paths (docs/security.md).',
         hint = 'Write the URI as s3://${run.bucket}/${run.workspace}/<key> and publish again.';
     end if;
+    v_problem := private.first_retry_on_problem(assert_valid_spec.body);
+    if v_problem is not null then
+        raise exception 'invalid pipeline spec: %', v_problem
+        using errcode = '22023',
+        detail = 'retry_on lists the failures of a phase that get another attempt (docs/specs.md, "retry_on").',
+        hint = 'Write e.g. retry_on: [transient] or retry_on: [transient, ModuleNotFoundError] and publish again.';
+    end if;
 end
 $$;
 
