@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from controlroom.bench import world as W
-from controlroom.bench.fleet import FleetJob, FleetResult, run_fleet
+from controlroom.bench.fleet import FleetJob, FleetResult, Mode, run_fleet
 from controlroom.bench.stack import CONTROLROOM, StackEnv
 from controlroom.bench.stats import fmt, percentile, spread
 
@@ -145,34 +145,44 @@ def pickup_ms(conn: W.Conn, world: W.World) -> tuple[list[float], int]:
     return [float(r["ms"]) for r in rows if r["ms"] is not None], sum(1 for r in rows if r["ms"] is None)
 
 
+def paced_pickup(
+    cfg: Config, conn: W.Conn, world: W.World, path: str, mode: Mode, executors: int
+) -> tuple[FleetResult, list[float], int, list[float]]:
+    """`executors` idle executors in `mode` while one run is submitted every submit_interval for
+    latency_seconds: the fleet, submit → claim latencies (ms), runs never claimed, and how far the
+    submitter fell behind its schedule."""
+    submits = max(1, int(cfg.latency_seconds / cfg.submit_interval))
+    sub_conn = W.connect(cfg.stack.database_url)
+    lags: list[float] = []
+    thread = threading.Thread(target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags))
+    job = FleetJob(
+        path,
+        cfg.stack,
+        world.workspace_id,
+        world.pool,
+        mode,
+        executors,
+        max_seconds=cfg.latency_seconds + 1.5,
+        processes=cfg.processes,
+    )
+    try:
+        fleet = run_fleet(job, on_start=thread.start)
+        thread.join()
+    finally:
+        sub_conn.close()
+    check_fleet(fleet)
+    ms, unclaimed = pickup_ms(conn, world)
+    return fleet, ms, unclaimed, lags
+
+
 def claim_latency(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
-    submits = max(1, int(cfg.latency_seconds / cfg.submit_interval))
     for path in cfg.paths:
         for n in cfg.latency_executors:
             case = f"{n} idle executor{'s' if n > 1 else ''}"
             for _ in range(cfg.repeat):
                 world = W.make_world(conn, "latency")
-                sub_conn = W.connect(cfg.stack.database_url)
-                lags: list[float] = []
-                thread = threading.Thread(
-                    target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags)
-                )
-                job = FleetJob(
-                    path,
-                    cfg.stack,
-                    world.workspace_id,
-                    world.pool,
-                    "poll",
-                    n,
-                    max_seconds=cfg.latency_seconds + 1.5,
-                    processes=cfg.processes,
-                )
-                fleet = run_fleet(job, on_start=thread.start)
-                thread.join()
-                sub_conn.close()
-                check_fleet(fleet)
-                ms, unclaimed = pickup_ms(conn, world)
+                fleet, ms, unclaimed, lags = paced_pickup(cfg, conn, world, path, "poll", n)
                 res.add("claim latency", case, path, "p50", "ms", percentile(ms, 50))
                 res.add("claim latency", case, path, "p95", "ms", percentile(ms, 95))
                 res.add("claim latency", case, path, "p99", "ms", percentile(ms, 99))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from controlroom.bench import world as W
 from controlroom.bench.fleet import FleetJob, run_fleet
-from controlroom.bench.scenarios import Config, Results, check_fleet, paced_submitter, pickup_ms
+from controlroom.bench.scenarios import Config, Results, check_fleet, paced_pickup
 from controlroom.bench.stack import StackEnv
 from controlroom.bench.stats import percentile
 
@@ -72,31 +72,11 @@ class CpuMeter:
 
 def pickup(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
-    submits = max(1, int(cfg.latency_seconds / cfg.submit_interval))
     for n in cfg.latency_executors:
         case = f"{n} idle executor{'s' if n > 1 else ''}, woken by Realtime"
         for _ in range(cfg.repeat):
             world = W.make_world(conn, "wakeup")
-            sub_conn = W.connect(cfg.stack.database_url)
-            lags: list[float] = []
-            thread = threading.Thread(
-                target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags)
-            )
-            job = FleetJob(
-                "http",
-                cfg.stack,
-                world.workspace_id,
-                world.pool,
-                "wake",
-                n,
-                max_seconds=cfg.latency_seconds + 1.5,
-                processes=cfg.processes,
-            )
-            fleet = run_fleet(job, on_start=thread.start)
-            thread.join()
-            sub_conn.close()
-            check_fleet(fleet)
-            ms, unclaimed = pickup_ms(conn, world)
+            _, ms, unclaimed, lags = paced_pickup(cfg, conn, world, "http", "wake", n)
             res.add("wake-up", case, "http", "pickup p50", "ms", percentile(ms, 50))
             res.add("wake-up", case, "http", "pickup p95", "ms", percentile(ms, 95))
             res.add("wake-up", case, "http", "pickup p99", "ms", percentile(ms, 99))
