@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 RUN_STATUSES = ("queued", "claimed", "running", "succeeded", "failed", "cancelled", "timed_out")
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled", "timed_out")
 LIVE_HEALTH = ("healthy",)
 
 

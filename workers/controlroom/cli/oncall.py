@@ -8,7 +8,9 @@ SHA-256 checked. RLS decides what the caller sees, as on the page.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -198,54 +200,105 @@ def logs(
     phase: str | None = typer.Option(None, help="Only this phase (default: every phase of the latest attempt)."),
     stream: str = typer.Option("stderr", help="stderr or stdout."),
     tail: int | None = typer.Option(None, min=1, help="Only the last N lines of each log."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Wait for the run: print each phase's log as the phase ends, until the run ends."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """A run's phase logs, read from S3; each object's SHA-256 is checked against its record first."""
     if stream not in ("stderr", "stdout"):
         fail(f"unknown stream '{stream}'", hint="--stream stderr or --stream stdout", code=2, as_json=as_json)
+    client = s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None)
     plane = common.connect()
     try:
         row = common.run(plane, run_arg)
-        records = [a for a in plane.artifacts(run_id=row.run_id) if a.name == LOG_NAME.format(stream=stream)]
+        if follow:
+            _follow_logs(plane, client, row.run_id, phase, stream, tail, as_json)
+            return
+        records = _log_records(plane, row.run_id, phase, stream)
     finally:
         plane.close()
+    if not records:
+        fail(
+            f"no {stream} log for run {common.short(row.run_id)}" + (f" phase {phase}" if phase else ""),
+            hint="Logs are uploaded when a phase ends; `controlroom run show` lists the phases; "
+            "`--follow` waits for them.",
+            as_json=as_json,
+        )
+    results = [_read_log(client, record, tail, as_json) for record in records]
+    if as_json:
+        print_json(results)
+        return
+    for result in results:
+        _print_log(result, stream)
+
+
+def _log_records(plane: ControlPlane, run_id: Any, phase: str | None, stream: str) -> list[Any]:
+    """The log artifacts of the run's latest attempt (of one phase), oldest first."""
+    records = [a for a in plane.artifacts(run_id=run_id) if a.name == LOG_NAME.format(stream=stream)]
     if records:
         latest = max(records, key=lambda a: a.created_at).attempt_id
         records = [a for a in records if a.attempt_id == latest]
     if phase is not None:
         records = [a for a in records if a.phase == phase]
-    if not records:
+    return sorted(records, key=lambda a: a.created_at)
+
+
+def _read_log(client: Any, record: Any, tail: int | None, as_json: bool) -> dict[str, Any]:
+    bucket, _, key = record.uri.removeprefix("s3://").partition("/")
+    try:
+        data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (BotoCoreError, ClientError) as exc:
+        fail(f"cannot read {record.uri}: {exc}", as_json=as_json)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != record.sha256:
         fail(
-            f"no {stream} log for run {common.short(row.run_id)}" + (f" phase {phase}" if phase else ""),
-            hint="Logs are uploaded when a phase ends; `controlroom run show` lists the phases.",
+            f"{record.uri} does not match its record (sha256 {digest[:12]}…, recorded {record.sha256[:12]}…)",
+            hint="The object changed after it was written; `controlroom artifacts verify` records this.",
             as_json=as_json,
         )
-    client = s3_client(os.environ.get("S3_ENDPOINT_URL") or None, os.environ.get("AWS_REGION") or None)
-    results = []
-    for record in sorted(records, key=lambda a: a.created_at):
-        bucket, _, key = record.uri.removeprefix("s3://").partition("/")
-        try:
-            data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except (BotoCoreError, ClientError) as exc:
-            fail(f"cannot read {record.uri}: {exc}", as_json=as_json)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != record.sha256:
-            fail(
-                f"{record.uri} does not match its record (sha256 {digest[:12]}…, recorded {record.sha256[:12]}…)",
-                hint="The object changed after it was written; `controlroom artifacts verify` records this.",
-                as_json=as_json,
-            )
-        lines = data.decode(errors="replace").splitlines()
-        if tail is not None:
-            lines = lines[-tail:]
-        results.append({"phase": record.phase, "uri": record.uri, "sha256": record.sha256, "lines": lines})
-    if as_json:
-        print_json(results)
-        return
-    for result in results:
-        out.print(f"── {result['phase']} {stream} (sha256 ok) ──", style="bold")
-        for line in result["lines"]:
-            out.print(line, markup=False, highlight=False, soft_wrap=True)
+    lines = data.decode(errors="replace").splitlines()
+    if tail is not None:
+        lines = lines[-tail:]
+    return {"phase": record.phase, "uri": record.uri, "sha256": record.sha256, "lines": lines}
+
+
+def _print_log(result: dict[str, Any], stream: str) -> None:
+    out.print(f"── {result['phase']} {stream} (sha256 ok) ──", style="bold")
+    for line in result["lines"]:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+FOLLOW_POLL_SECONDS = 1.0
+
+
+def _follow_logs(
+    plane: ControlPlane, client: Any, run_id: Any, phase: str | None, stream: str, tail: int | None, as_json: bool
+) -> None:
+    """Each phase's log as soon as it is stored (a phase's log is uploaded when it ends), until the
+    run ends; what the run is doing meanwhile goes to stderr, once per change. With --json, one
+    JSON object per log, a line each."""
+    shown: set[str] = set()
+    said = ""
+    while True:
+        status = plane.run_board(run_id=run_id)[0].status
+        for record in _log_records(plane, run_id, phase, stream):
+            if str(record.id) in shown:
+                continue
+            shown.add(str(record.id))
+            result = _read_log(client, record, tail, as_json)
+            if as_json:
+                print(json.dumps(result), flush=True)
+            else:
+                _print_log(result, stream)
+        if status in answers.TERMINAL_STATUSES:
+            if not shown:
+                err.print(f"run {common.short(run_id)} is {status}; it stored no {stream} log")
+            return
+        if status != said:
+            err.print(f"run {common.short(run_id)} is {status}; waiting for its phases to end …")
+            said = status
+        time.sleep(FOLLOW_POLL_SECONDS)
 
 
 def register(app: typer.Typer) -> None:
