@@ -70,8 +70,12 @@ def submit_runs(
     return [r["id"] for r in rows]
 
 
-def stale_leases(conn: psycopg.Connection[dict[str, Any]], world: World, count: int) -> Executor:
-    """`count` runs claimed an hour ago by one executor (tolerance 15 min): every lease is stale."""
+def stale_leases(
+    conn: psycopg.Connection[dict[str, Any]], world: World, count: int, claimed_ago: str = "1 hour"
+) -> Executor:
+    """`count` runs claimed `claimed_ago` by one executor (tolerance 15 min): with the default every
+    lease is stale now. Claimed just now, they are stale only for a sweep an hour ahead (as_of), so
+    pg_cron's own sweep of every workspace (every 5 s) leaves them alone."""
     submit_runs(conn, world, count)
     executor = register_executor(conn, world)
     with conn.transaction():
@@ -80,7 +84,9 @@ def stale_leases(conn: psycopg.Connection[dict[str, Any]], world: World, count: 
             [json.dumps(executor.claims)],
         )
         for _ in range(count // 100):
-            conn.execute("select 1 from public.claim_runs(%s, 100, as_of => now() - interval '1 hour')", [executor.id])
+            conn.execute(
+                "select 1 from public.claim_runs(%s, 100, as_of => now() - %s::interval)", [executor.id, claimed_ago]
+            )
     return executor
 
 
