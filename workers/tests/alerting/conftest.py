@@ -208,11 +208,20 @@ def stack_dispatcher_paused(api_env: dict[str, str]) -> Iterator[None]:
         stack.dispatcher.start(api_env["SUPABASE_URL"], api_env["SUPABASE_SERVICE_ROLE_KEY"])
 
 
-@pytest.fixture
-def dispatchers(tmp_path: Path, stack_dispatcher_paused: None) -> Iterator[Dispatchers]:
-    secrets = tmp_path / "dispatch.env"
+@pytest.fixture(scope="session")
+def dispatch_secrets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One secrets file for every dispatcher of the session (each test appends its own, uniquely
+    named targets): claim_deliveries hands out due deliveries of every workspace, so a dispatcher
+    of an earlier test that is still shutting down may send this test's notification, and it must
+    then find the target's secret like this test's own dispatcher would."""
+    secrets = tmp_path_factory.mktemp("dispatch") / "dispatch.env"
     secrets.write_text("")
-    found = Dispatchers(secrets, tmp_path)
+    return secrets
+
+
+@pytest.fixture
+def dispatchers(tmp_path: Path, dispatch_secrets: Path, stack_dispatcher_paused: None) -> Iterator[Dispatchers]:
+    found = Dispatchers(dispatch_secrets, tmp_path)
     yield found
     for dispatcher in found.started:
         dispatcher.kill(signal.SIGTERM)

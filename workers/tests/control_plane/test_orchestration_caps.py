@@ -40,7 +40,8 @@ def _max_concurrency(transitions: list[dict[str, Any]], key: Callable[[dict[str,
     return peak
 
 
-def test_32_claimers_never_exceed_any_cap(database_url: str, make_world: Any) -> None:
+def _claim_race(database_url: str, make_world: Any) -> tuple[int, int, int]:
+    """32 claimers drain one workspace's queue: no cap is ever exceeded (asserted); the peaks reached."""
     world: World = make_world()
     pools = [world.pool, f"{world.pool}-two"]
     specs = {"capped": pools[0], "free": pools[0], "other": pools[1]}
@@ -124,5 +125,16 @@ def test_32_claimers_never_exceed_any_cap(database_url: str, make_world: Any) ->
     assert workspace_peak <= WORKSPACE_CAP
     assert pool_peak <= POOL_CAP
     assert spec_peak <= SPEC_CAP
-    # The caps were reached, so the bounds above were tested, not idle.
-    assert (workspace_peak, pool_peak, spec_peak) == (WORKSPACE_CAP, POOL_CAP, SPEC_CAP)
+    return workspace_peak, pool_peak, spec_peak
+
+
+def test_32_claimers_never_exceed_any_cap(database_url: str, make_world: Any) -> None:
+    # Every race asserts that no cap is exceeded. Whether a race fills every cap at some instant
+    # depends on the scheduling of 32 threads on a busy machine: up to three races (fresh
+    # workspaces) until one did, so the bounds were tested, not idle.
+    reached = []
+    for _ in range(3):
+        reached.append(_claim_race(database_url, make_world))
+        if reached[-1] == (WORKSPACE_CAP, POOL_CAP, SPEC_CAP):
+            break
+    assert reached[-1] == (WORKSPACE_CAP, POOL_CAP, SPEC_CAP), f"no race filled every cap: {reached}"
