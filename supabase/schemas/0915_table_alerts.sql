@@ -31,6 +31,8 @@ create table public.alerts (
     signal_count integer not null default 1,
     runs_affected integer not null default 0,
     updated_at timestamptz not null,
+    group_id uuid,
+    notified_as text,
     constraint alerts_pkey primary key (id),
     constraint alerts_status_valid check (status in ('open', 'acknowledged', 'resolved')),
     constraint alerts_severity_valid check (severity in ('critical', 'warning', 'info')),
@@ -48,7 +50,10 @@ create table public.alerts (
     constraint alerts_workspace_id_fkey foreign key (workspace_id)
     references public.workspaces (id) on delete cascade,
     constraint alerts_route_version_id_fkey foreign key (route_version_id)
-    references public.alert_route_versions (id)
+    references public.alert_route_versions (id),
+    constraint alerts_notified_as_valid check (notified_as in ('firing', 'resolved')),
+    constraint alerts_group_id_fkey foreign key (group_id)
+    references public.alert_groups (id) on delete cascade
 );
 
 -- One unresolved alert per problem and route: a new signal finds it by this key (and a concurrent
@@ -65,6 +70,10 @@ create index alerts_unresolved_fingerprint_idx on public.alerts (workspace_id, f
 where status <> 'resolved';
 create index alerts_workspace_id_opened_at_idx on public.alerts (workspace_id, opened_at desc);
 create index alerts_route_version_id_idx on public.alerts (route_version_id);
+-- A group's live alerts (unresolved, or resolved with the resolution not yet notified): what a
+-- group's notification carries and what its timing depends on.
+create index alerts_group_id_live_idx on public.alerts (group_id)
+where status <> 'resolved' or notified_as = 'firing';
 
 comment on table public.alerts is
 'Alerts: the signals with one fingerprint that one route matched. open -> acknowledged -> resolved, resolved -> open on recurrence within the reopen window; escalates tier by tier while open. Changed only by the alerting functions; every change is in alert_changes.';
@@ -80,9 +89,9 @@ comment on column public.alerts.labels is 'The labels of the latest signal (what
 comment on column public.alerts.status is 'open | acknowledged | resolved.';
 comment on column public.alerts.severity is 'Highest severity among its signals since it opened.';
 comment on column public.alerts.score is 'Priority from the scoring engine (severity, runs affected, deadline proximity, spec criticality); explain_alert_score shows the factors.';
-comment on column public.alerts.tier is 'Escalation tier reached: 0 before the first notification, then 1, 2, …';
-comment on column public.alerts.next_escalation_at is 'When the next tier (or the repeat of the current one) is due; null when acknowledged, resolved or nothing is left.';
-comment on column public.alerts.last_notified_at is 'Time of the latest notification (tier reached or repeated).';
+comment on column public.alerts.tier is 'Escalation tier of the latest notification of its group that carried it: 0 before the first, then 1, 2, …';
+comment on column public.alerts.next_escalation_at is 'While open: when its group is looked at next (next tier, pending change, repeat); null when acknowledged, resolved or nothing is pending.';
+comment on column public.alerts.last_notified_at is 'Time of the latest notification of its group that carried it.';
 comment on column public.alerts.suppressed_by is 'Why the last due notification was not sent: silence:<id> or inhibited:<alert id>; null when it was.';
 comment on column public.alerts.opened_at is 'Time it (re)opened.';
 comment on column public.alerts.acknowledged_at is 'Time of acknowledgement (acknowledge_alert).';
@@ -94,6 +103,8 @@ comment on column public.alerts.last_signal_at is 'Time of its latest signal.';
 comment on column public.alerts.signal_count is 'Problem signals counted into it.';
 comment on column public.alerts.runs_affected is 'Distinct runs among its signals (a factor of the score).';
 comment on column public.alerts.updated_at is 'Last change.';
+comment on column public.alerts.group_id is 'Its notification group (alert_groups): the route and the values of its group_by labels. Null only for alerts resolved before notifications were grouped.';
+comment on column public.alerts.notified_as is 'What the receivers were last told of it: firing, resolved, or null (not yet: a new or reopened alert is a change of its group).';
 
 alter table public.alerts enable row level security;
 

@@ -25,10 +25,10 @@ create table public.alert_deliveries (
     created_at timestamptz not null,
     finished_at timestamptz,
     last_error text,
+    group_id uuid,
     constraint alert_deliveries_pkey primary key (id),
     constraint alert_deliveries_lease_token_key unique (lease_token),
     constraint alert_deliveries_tier_positive check (tier >= 1),
-    constraint alert_deliveries_change_valid check (change in ('escalated', 'repeated', 'resolved')),
     constraint alert_deliveries_target_name_format check (target_name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'),
     constraint alert_deliveries_target_kind_valid check (target_kind in ('webhook', 'slack')),
     constraint alert_deliveries_url_secret_format check (url_secret ~ '^[A-Z][A-Z0-9_]{0,127}$'),
@@ -43,8 +43,15 @@ create table public.alert_deliveries (
     constraint alert_deliveries_last_error_length check (pg_catalog.char_length(last_error) <= 2000),
     constraint alert_deliveries_dispatcher_length check (pg_catalog.char_length(dispatcher) between 1 and 200),
     constraint alert_deliveries_alert_id_fkey foreign key (alert_id)
-    references public.alerts (id) on delete cascade
+    references public.alerts (id) on delete cascade,
+    constraint alert_deliveries_group_id_fkey foreign key (group_id)
+    references public.alert_groups (id) on delete cascade
 );
+
+-- updated: a change of a notified group (an alert joined or resolved). Added to a table with rows,
+-- so not valid (every existing row holds it; a later migration validates it).
+alter table public.alert_deliveries add constraint alert_deliveries_change_valid
+check (change in ('escalated', 'repeated', 'updated', 'resolved')) not valid;
 
 -- The claim: an index scan in due order over deliveries waiting to be sent or retried.
 create index alert_deliveries_due_idx on public.alert_deliveries (next_attempt_at)
@@ -54,14 +61,16 @@ create index alert_deliveries_leased_idx on public.alert_deliveries (lease_expir
 where status = 'leased';
 create index alert_deliveries_alert_id_idx on public.alert_deliveries (alert_id);
 create index alert_deliveries_workspace_id_idx on public.alert_deliveries (workspace_id);
+create index alert_deliveries_group_id_idx on public.alert_deliveries (group_id);
 
 comment on table public.alert_deliveries is
-'Outbox of notifications: one row per alert, tier (or repeat, or resolution) and target. pending/failed -> leased (claim_deliveries) -> sent | failed (retried with backoff) | dead. Written only by the alerting functions.';
+'Outbox of notifications: one row per group notification (tier reached, change, repeat, resolution) and target; the payload lists the group''s alerts. pending/failed -> leased (claim_deliveries) -> sent | failed (retried with backoff) | dead. Written only by the alerting functions.';
 comment on column public.alert_deliveries.id is 'Delivery id; the receiver may use it to deduplicate.';
-comment on column public.alert_deliveries.alert_id is 'The alert.';
+comment on column public.alert_deliveries.alert_id is 'The first alert the notification carries (firing before resolved, oldest first); payload.alerts lists them all.';
+comment on column public.alert_deliveries.group_id is 'The notification group (alert_groups); null for notifications made before grouping.';
 comment on column public.alert_deliveries.workspace_id is 'Workspace of the alert.';
 comment on column public.alert_deliveries.tier is 'Escalation tier this notification belongs to.';
-comment on column public.alert_deliveries.change is 'What is notified: escalated (tier reached), repeated (repeat_interval), resolved.';
+comment on column public.alert_deliveries.change is 'What is notified: escalated (the group reached a tier), updated (an alert joined or resolved), repeated (repeat_interval), resolved (every alert of the group resolved).';
 comment on column public.alert_deliveries.target_name is 'Target name from the routing document.';
 comment on column public.alert_deliveries.target_kind is 'webhook (generic JSON, HMAC-SHA256 signed) | slack.';
 comment on column public.alert_deliveries.url_secret is 'Name of the dispatcher''s secret (environment variable) holding the URL.';

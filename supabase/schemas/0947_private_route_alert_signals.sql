@@ -2,8 +2,9 @@
 -- between a cause and its notification (issue 14). For each problem signal, every route that takes
 -- it (first match, continue) finds the unresolved alert of (route, fingerprint), reopens one resolved
 -- within the reopen window, or opens a new one; a recovery signal resolves the unresolved alerts of
--- its fingerprint. Alerts due at once (group_wait 0, first tier after 0 s) escalate in the same
--- transaction, so the first delivery is in the outbox when the cause commits.
+-- its fingerprint. A new or reopened alert joins its notification group (0946); groups due at once
+-- (group_wait 0, first tier after 0 s) notify in the same transaction, so the first delivery is in
+-- the outbox when the cause commits.
 
 create function private.reopen_window(route jsonb, body jsonb)
 returns interval
@@ -49,7 +50,8 @@ declare
     v_labels jsonb;
     v_route record;
     v_alert public.alerts;
-    v_due uuid [] := '{}'::uuid [];
+    v_groups uuid [] := '{}'::uuid [];
+    v_joined uuid [] := '{}'::uuid [];
     v_resolved public.alerts;
     v_as_of timestamptz;
     v_counted boolean;
@@ -118,6 +120,9 @@ begin
                     returning a.* into v_alert;
                     insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
                     values (v_alert.id, v_alert.workspace_id, 'reopened', 'resolved', 'open', 0, v_signal.id, 'system:signal', v_as_of);
+                    v_groups := v_groups || private.join_alert_group(v_alert.id, v_version.id, v_route.route,
+                        v_route.group_key, v_labels, v_as_of);
+                    v_joined := v_joined || v_alert.id;
                 else
                     insert into public.alerts (
                         workspace_id, fingerprint, route_version_id, route_name, group_key, signal_type, subject, labels,
@@ -138,6 +143,9 @@ begin
                     if found then
                         insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, signal_id, actor, at)
                         values (v_alert.id, v_alert.workspace_id, 'opened', null, 'open', 0, v_signal.id, 'system:signal', v_as_of);
+                        v_groups := v_groups || private.join_alert_group(v_alert.id, v_version.id, v_route.route,
+                            v_route.group_key, v_labels, v_as_of);
+                        v_joined := v_joined || v_alert.id;
                     else
                         select a.* into v_alert
                         from public.alerts as a
@@ -172,20 +180,23 @@ begin
             end if;
             update public.alerts as a set score = private.alert_score(v_alert, v_as_of)
             where a.id = v_alert.id;
-            if v_alert.next_escalation_at <= v_as_of then
-                v_due := v_due || v_alert.id;
-            end if;
         end loop;
     end loop;
 
-    if pg_catalog.cardinality(v_due) > 0 then
-        perform private.escalate_alerts(v_due, v_as_of);
+    -- The groups that alerts joined: whether the newcomers are muted, when each group is due, and
+    -- the ones due now notify in this transaction (group_wait 0: the first delivery is in the
+    -- outbox when the cause commits). A signal counted into an existing alert changes no group.
+    if pg_catalog.cardinality(v_groups) > 0 then
+        v_groups := array(select distinct g.id from pg_catalog.unnest(v_groups) as g (id));
+        perform private.mute_alerts(v_joined, v_as_of);
+        perform private.schedule_alert_groups(v_groups, v_as_of);
+        perform private.flush_alert_groups(v_groups, v_as_of);
     end if;
 end
 $$;
 
 comment on function private.route_alert_signals(bigint []) is
-'Signals to alerts, in id order: a problem signal updates, reopens (within the reopen window) or opens the alert of (route, fingerprint) on every route that takes it, and escalates at once the alerts already due; a recovery signal resolves the unresolved alerts of its fingerprint. Audited in alert_changes with actor system:signal / system:recovery.';
+'Signals to alerts, in id order: a problem signal updates, reopens (within the reopen window) or opens the alert of (route, fingerprint) on every route that takes it; a new or reopened alert joins its notification group, and the groups due at once notify; a recovery signal resolves the unresolved alerts of its fingerprint. Audited in alert_changes with actor system:signal / system:recovery.';
 
 create function private.alert_signals_after_insert()
 returns trigger

@@ -1,9 +1,10 @@
--- Why: escalation is PagerDuty's chain in SQL (issue 14): an open alert whose next_escalation_at has
--- passed reaches its next tier (deliveries to that tier's targets), then waits the next tier's
--- after_seconds; past the last tier it repeats every repeat_interval_seconds, if set. A silence or
--- an inhibiting alert holds the notification back (audited once as suppressed) and it is looked at
--- again a minute later. Acknowledging or resolving clears next_escalation_at, so nothing escalates
--- after it. Bounded: the sweep takes at most max_alerts due alerts per call, SKIP LOCKED.
+-- Why: escalation is PagerDuty's chain in SQL (issue 14), per notification group (0946): a group
+-- with an open alert reaches its next tier after the tier's after_seconds (deliveries to that
+-- tier's targets); an unchanged group repeats every repeat_interval_seconds, if set. A silence or
+-- an inhibiting alert leaves an alert out (audited once as suppressed) and it is looked at again a
+-- minute later. Acknowledging every alert of a group, or resolving them, stops its escalation.
+-- Bounded: the sweep takes at most max_alerts due groups per call, SKIP LOCKED, in set-based
+-- batches.
 
 create function private.signal_subject(signal public.alert_signals)
 returns jsonb
@@ -42,97 +43,44 @@ begin
         order by ch.id desc
         limit 1
     ) as c;
-    -- Whoever was paged hears that it is over (send_resolved, default true).
-    if (note_alert_resolved.alert).tier >= 1
-        and coalesce((private.alert_route(note_alert_resolved.alert) ->> 'send_resolved')::boolean, true) then
-        perform private.enqueue_alert_deliveries(
-            note_alert_resolved.alert,
-            array(select pg_catalog.generate_series(1, (note_alert_resolved.alert).tier)),
-            'resolved', note_alert_resolved.as_of
-        );
+    if (note_alert_resolved.alert).group_id is null then
+        return;
     end if;
+    -- Whoever was paged hears that it is over (send_resolved, default true): the resolution is a
+    -- change of the group, sent with the group's next notification (at once when group_interval has
+    -- passed). Without send_resolved the receivers are not told, and nothing waits for it.
+    if (note_alert_resolved.alert).notified_as = 'firing'
+        and not coalesce((private.alert_route(note_alert_resolved.alert) ->> 'send_resolved')::boolean, true) then
+        update public.alerts as a
+        set notified_as = 'resolved'
+        where a.id = (note_alert_resolved.alert).id;
+    end if;
+    perform private.schedule_alert_groups(array[(note_alert_resolved.alert).group_id], note_alert_resolved.as_of);
+    perform private.flush_alert_groups(array[(note_alert_resolved.alert).group_id], note_alert_resolved.as_of);
 end
 $$;
 
 comment on function private.note_alert_resolved(public.alerts, text, text, bigint, timestamptz) is
-'After an alert was resolved: its audit row (from the previous status) and, when it had reached a tier and the route sends resolved notices, a resolved delivery to the targets of every tier reached.';
+'After an alert was resolved: its audit row (from the previous status), then its group is rescheduled and notified if due (the resolution reaches everyone paged for the group when the route sends resolved notices).';
 
 create function private.escalate_alerts(alert_ids uuid [], as_of timestamptz)
 returns integer
 language plpgsql
 set search_path = ''
 as $$
-declare
-    v_alert public.alerts;
-    v_route jsonb;
-    v_body jsonb;
-    v_tiers integer;
-    v_silence uuid;
-    v_inhibitor uuid;
-    v_suppressed text;
-    v_next_tier integer;
-    v_change text;
-    v_repeat double precision;
-    v_notified integer := 0;
 begin
-    for v_alert in
-        select a.* from public.alerts as a
+    -- Escalation is the groups' (private.flush_alert_groups): the due groups of the given alerts.
+    return private.flush_alert_groups(array(
+        select distinct a.group_id
+        from public.alerts as a
         where a.id = any(escalate_alerts.alert_ids)
-          and a.status = 'open'
-          and a.next_escalation_at <= escalate_alerts.as_of
-        order by a.next_escalation_at, a.id
-        for update
-    loop
-        v_route := private.alert_route(v_alert);
-        select v.body into v_body from public.alert_route_versions as v where v.id = v_alert.route_version_id;
-        v_tiers := pg_catalog.jsonb_array_length(v_route -> 'escalation');
-        v_repeat := (v_route ->> 'repeat_interval_seconds')::double precision;
-
-        v_silence := private.active_silence(v_alert.workspace_id, v_alert.labels, escalate_alerts.as_of);
-        v_inhibitor := case when v_silence is null
-            then private.inhibiting_alert(v_alert.workspace_id, v_body, v_alert.id, v_alert.labels) end;
-        v_suppressed := coalesce('silence:' || v_silence::text, 'inhibited:' || v_inhibitor::text);
-        if v_suppressed is not null then
-            -- Held back, looked at again a minute later; audited once per reason.
-            update public.alerts as a
-            set suppressed_by = v_suppressed,
-                next_escalation_at = escalate_alerts.as_of + interval '1 minute',
-                updated_at = escalate_alerts.as_of
-            where a.id = v_alert.id;
-            if v_alert.suppressed_by is distinct from v_suppressed then
-                insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, actor, note, at)
-                values (v_alert.id, v_alert.workspace_id, 'suppressed', 'open', 'open', v_alert.tier,
-                    'system:escalation', v_suppressed, escalate_alerts.as_of);
-            end if;
-            continue;
-        end if;
-
-        v_next_tier := least(v_alert.tier + 1, v_tiers);
-        v_change := case when v_next_tier > v_alert.tier then 'escalated' else 'repeated' end;
-        update public.alerts as a
-        set tier = v_next_tier,
-            suppressed_by = null,
-            last_notified_at = escalate_alerts.as_of,
-            next_escalation_at = case
-                when v_next_tier < v_tiers then escalate_alerts.as_of + pg_catalog.make_interval(secs =>
-                    coalesce((v_route -> 'escalation' -> v_next_tier ->> 'after_seconds')::double precision, 0))
-                when v_repeat > 0 then escalate_alerts.as_of + pg_catalog.make_interval(secs => v_repeat)
-            end,
-            updated_at = escalate_alerts.as_of
-        where a.id = v_alert.id
-        returning a.* into v_alert;
-        insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, actor, at)
-        values (v_alert.id, v_alert.workspace_id, v_change, 'open', 'open', v_next_tier, 'system:escalation',
-            escalate_alerts.as_of);
-        perform private.enqueue_alert_deliveries(v_alert, array[v_next_tier], v_change, escalate_alerts.as_of);
-        v_notified := v_notified + 1;
-    end loop;
-    return v_notified;
+          and a.group_id is not null
+    ), escalate_alerts.as_of);
 end
 $$;
 
 comment on function private.escalate_alerts(uuid [], timestamptz) is
-'Moves the given open alerts whose next_escalation_at has passed to their next tier (or repeats the last tier), writing the audit row and the deliveries; a matching silence or inhibiting alert holds the notification back for a minute (audited once as suppressed). Returns how many were notified.';
+'Notifies the due groups of the given alerts (private.flush_alert_groups): next tier, pending change or repeat. Returns how many alerts the notifications carried.';
 
 create function private.escalate_due_alerts(as_of timestamptz, max_alerts integer, workspace_id uuid default null)
 returns integer
@@ -141,24 +89,30 @@ set search_path = ''
 as $$
 declare
     v_ids uuid [];
+    v_batch integer := 500;
+    v_notified integer := 0;
 begin
-    -- GUARD: two sweeps (pg_cron and a dispatcher's claim) never take the same alert: SKIP LOCKED.
-    select pg_catalog.array_agg(d.id) into v_ids
+    -- GUARD: two sweeps (pg_cron and a dispatcher's claim) never take the same group: SKIP LOCKED.
+    select pg_catalog.array_agg(d.id order by d.due_at, d.id) into v_ids
     from (
-        select a.id
-        from public.alerts as a
-        where a.next_escalation_at <= escalate_due_alerts.as_of
-          and (escalate_due_alerts.workspace_id is null or a.workspace_id = escalate_due_alerts.workspace_id)
-        order by a.next_escalation_at
+        select g.id, g.due_at
+        from public.alert_groups as g
+        where g.due_at <= escalate_due_alerts.as_of
+          and (escalate_due_alerts.workspace_id is null or g.workspace_id = escalate_due_alerts.workspace_id)
+        order by g.due_at
         limit escalate_due_alerts.max_alerts
         for update skip locked
     ) as d;
     if v_ids is null then
         return 0;
     end if;
-    return private.escalate_alerts(v_ids, escalate_due_alerts.as_of);
+    -- Bounded batches of groups, each a handful of set-based statements.
+    for i in 0 .. (pg_catalog.cardinality(v_ids) - 1) / v_batch loop
+        v_notified := v_notified + private.flush_alert_groups(v_ids[i * v_batch + 1:(i + 1) * v_batch], escalate_due_alerts.as_of);
+    end loop;
+    return v_notified;
 end
 $$;
 
 comment on function private.escalate_due_alerts(timestamptz, integer, uuid) is
-'The escalation sweep, bounded: up to max_alerts alerts whose next_escalation_at has passed (optionally of one workspace), oldest due first, SKIP LOCKED, through private.escalate_alerts. Returns how many were notified.';
+'The escalation sweep, bounded: up to max_alerts groups whose due_at has passed (optionally of one workspace), oldest due first, SKIP LOCKED, notified in set-based batches of 500 groups (private.flush_alert_groups). Returns how many alerts the notifications carried.';

@@ -90,12 +90,17 @@ begin
     insert into public.alert_changes (alert_id, workspace_id, change, from_status, to_status, tier, actor, note, at)
     values (v_alert.id, v_alert.workspace_id, 'acknowledged', 'open', 'acknowledged', v_alert.tier, v_actor,
         acknowledge_alert.note, v_as_of);
+    -- Acknowledgement is per alert (the API's unit): its group stops escalating and repeating once no
+    -- alert of it is open; a new alert joining the group pages again.
+    if v_alert.group_id is not null then
+        perform private.schedule_alert_groups(array[v_alert.group_id], v_as_of);
+    end if;
     return private.alert_reply('acknowledged', v_alert);
 end
 $$;
 
 comment on function public.acknowledge_alert(uuid, text, timestamptz) is
-'Acknowledges an open alert: escalation stops (no further tier or repeat). duplicate when already acknowledged; PT422 when resolved. Workspace operators and up, and the service role.';
+'Acknowledges an open alert: it stops escalating; its group stops (no further tier or repeat) once none of its alerts is open. duplicate when already acknowledged; PT422 when resolved. Workspace operators and up, and the service role.';
 
 revoke execute on function public.acknowledge_alert(uuid, text, timestamptz) from public, anon, authenticated;
 grant execute on function public.acknowledge_alert(uuid, text, timestamptz) to authenticated, service_role;

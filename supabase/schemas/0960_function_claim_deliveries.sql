@@ -135,6 +135,7 @@ begin
         'lease_expires_at', c.lease_expires_at,
         'attempt', c.attempts,
         'alert_id', c.alert_id,
+        'group_id', c.group_id,
         'workspace_id', c.workspace_id,
         'tier', c.tier,
         'change', c.change,
@@ -152,7 +153,7 @@ end
 $$;
 
 comment on function public.claim_deliveries(text, integer, integer, timestamptz) is
-'Dispatcher claim: first the due alert work (escalation, bounded to 200 alerts), then up to max_deliveries due deliveries (pending, failed past their backoff, or leased with an expired lease) with a new lease token each, SKIP LOCKED. An expired lease is recorded as an expired attempt; past 8 attempts the delivery is dead. Returns {deliveries: [{id, lease_token, lease_expires_at, attempt, alert_id, workspace_id, tier, change, target {name, kind, url_secret, signing_secret}, payload}], alerts_notified, as_of}. Service role only.';
+'Dispatcher claim: first the due alert work (escalation, bounded to 200 groups), then up to max_deliveries due deliveries (pending, failed past their backoff, or leased with an expired lease) with a new lease token each, SKIP LOCKED. An expired lease is recorded as an expired attempt; past 8 attempts the delivery is dead. Returns {deliveries: [{id, lease_token, lease_expires_at, attempt, alert_id, group_id, workspace_id, tier, change, target {name, kind, url_secret, signing_secret}, payload}], alerts_notified, as_of}. Service role only.';
 
 revoke execute on function public.claim_deliveries(text, integer, integer, timestamptz) from public, anon, authenticated;
 grant execute on function public.claim_deliveries(text, integer, integer, timestamptz) to service_role;
