@@ -174,6 +174,8 @@ create function private.mute_alerts(alert_ids uuid [], as_of timestamptz)
 returns void
 language plpgsql
 set search_path = ''
+-- No JIT, as private.flush_alert_groups: compiling would cost more than the statement.
+set jit = off
 as $$
 begin
     -- A silence or an inhibiting alert mutes an alert: its group's notifications leave it out
@@ -213,6 +215,8 @@ create function private.schedule_alert_groups(group_ids uuid [], as_of timestamp
 returns void
 language plpgsql
 set search_path = ''
+-- No JIT, as private.flush_alert_groups: compiling would cost more than the statement.
+set jit = off
 as $$
 begin
     -- The next time each group has something to do: the first notification, the next tier or a
@@ -279,6 +283,9 @@ create function private.flush_alert_groups(group_ids uuid [], as_of timestamptz)
 returns integer
 language plpgsql
 set search_path = ''
+-- No JIT: a batch's plan is estimated costly enough for it (CTE joins), and compiling it took
+-- 4-5 s per batch of 500 groups under load while running it takes about 0.2 s (auto_explain).
+set jit = off
 as $$
 declare
     v_due uuid [];
