@@ -41,6 +41,7 @@ export interface Delivery {
   lease_token: string;
   attempt: number;
   alert_id: string;
+  group_id?: string | null;
   tier: number;
   target: Target;
   payload: Record<string, unknown>;
@@ -131,19 +132,44 @@ export async function verify(
 
 // -- payloads ------------------------------------------------------------------------------------
 
-/** The generic webhook's JSON: the outbox payload (the alert as the database rendered it) wrapped
- * with the delivery's identity, so a receiver can deduplicate and order. */
+/** The generic webhook's JSON: the outbox payload (the group notification as the database rendered
+ * it: group key and labels, status, and `alerts`, every alert it carries with its state) wrapped with
+ * the delivery's identity, so a receiver can deduplicate and order. Version 2 added the group; the
+ * first alert's fields of version 1 (alert_id, signal_type, subject, …) are still at the top. */
 export function webhookBody(delivery: Delivery): Record<string, unknown> {
   return {
     type: "controlroom.alert",
-    version: 1,
+    version: 2,
     delivery_id: delivery.id,
     attempt: delivery.attempt,
     alert_id: delivery.alert_id,
+    group_id: delivery.group_id ?? null,
     tier: delivery.tier,
     target: delivery.target.name,
     ...delivery.payload,
   };
+}
+
+/** Lines a Slack message shows of a group's alerts; the rest is counted (a section's text is at most
+ * 3,000 characters). */
+export const SLACK_LIST_MAX = 20;
+
+/** The group's alerts as mrkdwn lines (state, what, short id), or null when the payload has none. */
+export function alertList(payload: Record<string, unknown>): string | null {
+  const alerts = Array.isArray(payload.alerts) ? payload.alerts.map(record) : [];
+  if (alerts.length === 0) return null;
+  const lines = alerts.slice(0, SLACK_LIST_MAX).map((a) => {
+    const status = text(a.status) ?? "open";
+    const mark = status === "resolved" ? ":white_check_mark:" : SEVERITY_EMOJI[text(a.severity) ?? "info"] ?? "";
+    const what = text(a.summary) ?? text(a.signal_type) ?? "alert";
+    const id = (text(a.alert_id) ?? "").slice(0, 8);
+    return `${mark} ${what} · ${status}${id ? ` · \`${id}\`` : ""}`.trim();
+  });
+  const omitted = typeof payload.alerts_omitted === "number" ? payload.alerts_omitted : 0;
+  const more = alerts.length - lines.length + omitted;
+  if (more > 0) lines.push(`… and ${more} more`);
+  const joined = lines.join("\n");
+  return joined.length > 2900 ? `${joined.slice(0, 2899)}…` : joined;
 }
 
 const SEVERITY_EMOJI: Record<string, string> = {
@@ -176,6 +202,13 @@ export function slackBody(delivery: Delivery): Record<string, unknown> {
       ["change", p.change],
       ["status", p.status],
       ["route", p.route],
+      ["group", p.group_key],
+      [
+        "alerts",
+        typeof p.alerts_firing === "number"
+          ? `${p.alerts_firing} firing, ${typeof p.alerts_resolved === "number" ? p.alerts_resolved : 0} resolved`
+          : null,
+      ],
       ["spec", subject.spec],
       ["pool", subject.pool],
       ["run", subject.run_id],
@@ -188,6 +221,8 @@ export function slackBody(delivery: Delivery): Record<string, unknown> {
   }
   const blocks: Record<string, unknown>[] = [{ type: "section", text: { type: "mrkdwn", text: `*${headline}*` } }];
   if (facts.length) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: facts.join("  ·  ") }] });
+  const list = alertList(p);
+  if (list) blocks.push({ type: "section", text: { type: "mrkdwn", text: list } });
   blocks.push({
     type: "context",
     elements: [{

@@ -4,6 +4,7 @@
 //   deno test --allow-net --allow-env --allow-read supabase/functions/alert-dispatch/
 import { assert, assertEquals, assertMatch } from "../_shared/assert.ts";
 import {
+  alertList,
   bounded,
   type Delivery,
   DELIVERY_HEADER,
@@ -12,6 +13,7 @@ import {
   send,
   sign,
   SIGNATURE_HEADER,
+  SLACK_LIST_MAX,
   slackBody,
   TIMESTAMP_HEADER,
   verify,
@@ -109,6 +111,63 @@ Deno.test("a Slack delivery is an incoming-webhook message: text plus blocks, un
   const headers = prepared.init.headers as Record<string, string>;
   assertEquals(headers[SIGNATURE_HEADER], undefined);
   assertEquals(JSON.parse(prepared.init.body as string), body);
+});
+
+/** A group notification as private.flush_alert_groups renders it: the group and every alert it carries. */
+function groupDelivery(kind: string, alerts: number, omitted = 0): Delivery {
+  return delivery(kind, {
+    group_id: "6f1c2a1e-0000-4000-8000-0000000000cc",
+    payload: {
+      group_id: "6f1c2a1e-0000-4000-8000-0000000000cc",
+      group_key: 'flights-failures:{spec="flights-medallion"}',
+      group_labels: { spec: "flights-medallion" },
+      change: "updated",
+      status: "firing",
+      route: "flights-failures",
+      severity: "critical",
+      summary: `[CRITICAL] ${alerts - 1} firing, 1 resolved: run failed of flights-medallion and ${alerts - 1} more`,
+      alerts_firing: alerts - 1,
+      alerts_resolved: 1,
+      alerts_omitted: omitted,
+      alerts: Array.from({ length: alerts }, (_, n) => ({
+        alert_id: `6f1c2a1e-0000-4000-8000-${String(n).padStart(12, "0")}`,
+        status: n === alerts - 1 ? "resolved" : n === 0 ? "acknowledged" : "open",
+        severity: n === 1 ? "warning" : "critical",
+        signal_type: "run_failed",
+        summary: `run failed of spec-${n}`,
+      })),
+    },
+  });
+}
+
+Deno.test("a group's webhook body carries the group and every alert with its state", () => {
+  const body = webhookBody(groupDelivery("webhook", 10));
+  assertEquals(body.version, 2);
+  assertEquals(body.group_id, "6f1c2a1e-0000-4000-8000-0000000000cc");
+  assertEquals(body.group_labels, { spec: "flights-medallion" });
+  const alerts = body.alerts as { alert_id: string; status: string }[];
+  assertEquals(alerts.length, 10);
+  assertEquals(alerts.map((a) => a.status).filter((s) => s === "resolved").length, 1);
+  assertEquals(alerts[0].status, "acknowledged");
+});
+
+Deno.test("a group's Slack message lists its alerts, and counts those past the list", () => {
+  const small = slackBody(groupDelivery("slack", 3));
+  const blocks = small.blocks as { type: string; text?: { text: string } }[];
+  assertEquals(blocks.map((b) => b.type), ["section", "context", "section", "context"]);
+  const list = blocks[2].text?.text ?? "";
+  assertEquals(list.split("\n").length, 3);
+  assertMatch(list, /:red_circle: run failed of spec-0 · acknowledged · `6f1c2a1e`/);
+  assertMatch(list, /:warning: run failed of spec-1 · open/);
+  assertMatch(list, /:white_check_mark: run failed of spec-2 · resolved/);
+  assertMatch(JSON.stringify(blocks[1]), /\*alerts:\* 2 firing, 1 resolved/);
+  assertMatch(JSON.stringify(blocks[1]), /\*group:\* flights-failures/);
+
+  const big = slackBody(groupDelivery("slack", 30, 470));
+  const bigList = (big.blocks as { text?: { text: string } }[])[2].text?.text ?? "";
+  assertEquals(bigList.split("\n").length, SLACK_LIST_MAX + 1);
+  assert(bigList.endsWith("… and 480 more"), bigList);
+  assertEquals(alertList({ summary: "no list" }), null);
 });
 
 Deno.test("a missing secret is a failed attempt that names the variable, and nothing is sent", async () => {

@@ -75,3 +75,33 @@ test("under Node: a 500 is a failed attempt with its status; a Slack target gets
     hook.server.close();
   }
 });
+
+test("under Node: a group notification lists its alerts in the webhook body and the Slack message", async () => {
+  const hook = await receiver(200);
+  try {
+    const secrets = { HOOK_URL: hook.url, HOOK_KEY: "k" };
+    const alerts = Array.from({ length: 3 }, (_, n) => ({
+      alert_id: `a-${n}`,
+      status: n === 2 ? "resolved" : "open",
+      severity: "critical",
+      summary: `run failed of spec-${n}`,
+    }));
+    const group = {
+      ...delivery,
+      group_id: "g-1",
+      payload: { group_key: "all:{}", status: "firing", alerts_firing: 2, alerts_resolved: 1, alerts },
+    };
+    await dispatch.send(group, { secret: (n) => secrets[n] });
+    const webhook = JSON.parse(hook.seen[0].body);
+    assert.equal(webhook.group_id, "g-1");
+    assert.deepEqual(webhook.alerts.map((a) => a.alert_id), ["a-0", "a-1", "a-2"]);
+    await dispatch.send({ ...group, target: { name: "chat", kind: "slack", url_secret: "HOOK_URL" } }, { // pragma: allowlist secret
+      secret: (n) => secrets[n],
+    });
+    const slack = JSON.stringify(JSON.parse(hook.seen[1].body).blocks);
+    for (const a of alerts) assert.ok(slack.includes(a.summary), `${a.summary} is listed`);
+    assert.ok(slack.includes("2 firing, 1 resolved"));
+  } finally {
+    hook.server.close();
+  }
+});
