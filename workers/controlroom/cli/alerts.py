@@ -155,7 +155,8 @@ def show(
             if signal_ids
             else []
         )
-        deliveries = plane.select("alert_deliveries", filters={"alert_id": f"eq.{alert_id}"}, order="created_at")
+        group, members = _group(plane, alert.get("group_id"))
+        deliveries = _deliveries_carrying(plane, alert_id, alert.get("group_id"))
         delivery_ids = [str(d["id"]) for d in deliveries]
         attempts = (
             plane.select(
@@ -170,9 +171,86 @@ def show(
         delivery["attempt_log"] = [a for a in attempts if a["delivery_id"] == delivery["id"]]
     tiers = [c for c in changes if c["change"] in ("escalated", "repeated")]
     if as_json:
-        print_json({"alert": alert, "changes": changes, "signals": signals, "tiers": tiers, "deliveries": deliveries})
+        print_json(
+            {
+                "alert": alert,
+                "group": group,
+                "group_alerts": members,
+                "changes": changes,
+                "signals": signals,
+                "tiers": tiers,
+                "deliveries": deliveries,
+            }
+        )
         return
     _print_alert(alert, changes, signals, deliveries)
+    if group is not None:
+        _print_group(group, members, alert_id)
+
+
+GROUP_ALERTS_SHOWN = 50
+
+
+def _group(plane: ControlPlane, group_id: str | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The alert's notification group and its alerts (newest first, at most GROUP_ALERTS_SHOWN)."""
+    if not group_id:
+        return None, []
+    rows = plane.select("alert_groups", filters={"id": f"eq.{group_id}"}, limit=1)
+    members = plane.select(
+        "alerts",
+        columns="id,status,severity,signal_type,fingerprint,tier,opened_at,notified_as",
+        filters={"group_id": f"eq.{group_id}"},
+        order="opened_at",
+        desc=True,
+        limit=GROUP_ALERTS_SHOWN,
+    )
+    return (rows[0] if rows else None), members
+
+
+def _deliveries_carrying(plane: ControlPlane, alert_id: UUID, group_id: str | None) -> list[dict[str, Any]]:
+    """The notifications that carried the alert: its group's deliveries that list it, and those made
+    for it alone before notifications were grouped."""
+    own = plane.select("alert_deliveries", filters={"alert_id": f"eq.{alert_id}"}, order="created_at")
+    grouped = (
+        plane.select("alert_deliveries", filters={"group_id": f"eq.{group_id}"}, order="created_at") if group_id else []
+    )
+    seen: dict[str, dict[str, Any]] = {str(d["id"]): d for d in own}
+    for d in grouped:
+        listed = {str(a.get("alert_id")) for a in (d.get("payload") or {}).get("alerts") or []}
+        if str(alert_id) in listed:
+            seen[str(d["id"])] = d
+    return sorted(seen.values(), key=lambda d: (d["created_at"], d["target_name"]))
+
+
+def _print_group(group: dict[str, Any], members: list[dict[str, Any]], alert_id: UUID) -> None:
+    labels = ", ".join(f"{k}={v}" for k, v in (group.get("group_labels") or {}).items()) or "no group_by"
+    due = _when(group.get("due_at")) or "nothing pending"
+    out.print(
+        f"  group      {common.short(str(group['id']))}  {group['group_key']}  ({labels})"
+        f"  tier {group['tier']}  next look {due}"
+    )
+    live = [m for m in members if m["status"] != "resolved"]
+    out.print(
+        f"             {len(live)} unresolved alert(s) of {len(members)} shown; one notification carries them all"
+    )
+    rows = [
+        (
+            common.short(str(m["id"])) + (" *" if str(m["id"]) == str(alert_id) else ""),
+            Text(m["status"], style=ALERT_STATUS_STYLES.get(m["status"], "")),
+            m["severity"],
+            str(m["tier"]),
+        )
+        for m in members
+    ]
+    out.print(
+        common.one_line_table(
+            "alerts of the group",
+            ("alert", "status", "severity", "tier"),
+            list(rows),
+            "fingerprint",
+            [m["fingerprint"] for m in members],
+        )
+    )
 
 
 def _print_alert(
@@ -215,6 +293,8 @@ def _print_alert(
                 cells.append(
                     (
                         f"{d['tier']}",
+                        d["change"],
+                        str(len((d.get("payload") or {}).get("alerts") or []) or 1),
                         d["target_name"],
                         Text(d["status"], style=DELIVERY_STYLES.get(d["status"], "")),
                         str(a["attempt"]) if a else "-",
@@ -224,8 +304,8 @@ def _print_alert(
                     )
                 )
                 errors.append((a.get("error") or a["outcome"]) if a else "not attempted yet")
-        names = ("tier", "target", "delivery", "try", "at", "http", "took")
-        out.print(common.one_line_table("deliveries", names, cells, "result", errors, right=("try", "took")))
+        names = ("tier", "change", "alerts", "target", "delivery", "try", "at", "http", "took")
+        out.print(common.one_line_table("deliveries", names, cells, "result", errors, right=("alerts", "try", "took")))
 
 
 def _clock(value: str, day: Any) -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.text import Text
 
 from controlroom.cli import common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
+from controlroom.client.control_plane import ControlPlane
 from controlroom.routing.load import (
     DEFAULT_ROUTING_DIR,
     discover_routing,
@@ -147,6 +149,8 @@ def try_signal(
     try:
         ws = common.workspace(plane, workspace)
         reply = plane.test_routes(ws.id, {k: v for k, v in sent.items() if v is not None}, body)
+        for route in reply.get("routes") or []:
+            route["group"] = _group_joined(plane, ws.id, route["name"], route["group_key"])
     finally:
         plane.close()
     if as_json:
@@ -155,6 +159,25 @@ def try_signal(
         _print_test(reply, workspace)
     if not reply.get("matched"):
         raise typer.Exit(1)
+
+
+# A route's groups read to find the one a signal joins (a group_by on run_id makes many).
+MAX_GROUPS_LOOKED_AT = 1000
+
+
+def _group_joined(plane: ControlPlane, workspace_id: UUID, route: str, group_key: str) -> dict[str, Any] | None:
+    """The notification group a signal on this route would join (None: a new group would form), with
+    how many of its alerts are unresolved. The key is matched here: it holds quotes and commas."""
+    groups = plane.select(
+        "alert_groups",
+        filters={"workspace_id": f"eq.{workspace_id}", "route_name": f"eq.{route}"},
+        limit=MAX_GROUPS_LOOKED_AT,
+    )
+    group = next((g for g in groups if g["group_key"] == group_key), None)
+    if group is None:
+        return None
+    live = plane.count("alerts", filters={"group_id": f"eq.{group['id']}", "status": "neq.resolved"})
+    return group | {"unresolved_alerts": live}
 
 
 def _print_test(reply: dict[str, Any], workspace: str) -> None:
@@ -177,6 +200,16 @@ def _print_test(reply: dict[str, Any], workspace: str) -> None:
         cont = " → continue" if route.get("continue") else ""
         out.print(f"  {route['order']}. [bold]{route['name']}[/]{cont}{held}")
         out.print(f"     group {route['group_key']}  (wait {route.get('group_wait_seconds', 0)}s)")
+        group = route.get("group")
+        if group is None:
+            out.print("     a new group: its first notification waits group_wait and carries every alert that joins")
+        elif group["unresolved_alerts"] == 0:
+            out.print(f"     group {common.short(str(group['id']))} is idle: it starts over (group_wait, tier 1)")
+        else:
+            out.print(
+                f"     joins group {common.short(str(group['id']))}: {group['unresolved_alerts']} unresolved alert(s),"
+                f" tier {group['tier']}; sent with the group's next notification (at most once per group_interval)"
+            )
         existing = route.get("existing_alert")
         now = f"alert {common.short(str(existing))} {route.get('existing_status')}, " if existing else ""
         out.print(f"     {now}tier {route['next_tier']} next → {targets}")

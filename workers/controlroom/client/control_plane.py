@@ -509,6 +509,10 @@ class ControlPlane:
             table, columns=columns, filters=filters or {}, order=order, desc=desc, limit=limit, offset=offset
         )
 
+    def count(self, table: str, *, filters: dict[str, str] | None = None) -> int:
+        """How many rows of a table or view the caller sees (an exact count, no rows sent)."""
+        return self.transport.count(table, filters=filters or {})
+
     def workspace_by_slug(self, slug: str) -> Workspace | None:
         rows = self.select("workspaces", columns="id,slug,name", filters={"slug": f"eq.{slug}"}, limit=1)
         return _workspaces.validate_python(rows)[0] if rows else None

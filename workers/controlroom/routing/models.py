@@ -89,9 +89,21 @@ class Route(_Model):
     match: Match = Field(default_factory=lambda: Match())
     continue_: bool = Field(default=False, alias="continue", description="Keep evaluating later routes.")
     group_by: list[LabelName] | None = Field(default=None, max_length=20)
-    group_wait_seconds: Seconds | None = None
-    group_interval_seconds: Seconds | None = None
-    repeat_interval_seconds: Seconds | None = None
+    group_wait_seconds: Seconds | None = Field(
+        default=None,
+        description="A group's first notification waits this long (default 0), carrying every alert that "
+        "joins meanwhile.",
+    )
+    group_interval_seconds: Seconds | None = Field(
+        default=None,
+        description="A notified group sends a change (an alert joined or resolved) at most once per this interval "
+        "after its last notification (default 0: at the next look).",
+    )
+    repeat_interval_seconds: Seconds | None = Field(
+        default=None,
+        description="An unchanged group with an unacknowledged alert is sent again this long after its last "
+        "notification (default: never).",
+    )
     reopen_window_seconds: Seconds | None = None
     send_resolved: bool | None = None
     escalation: list[Tier] = Field(min_length=1, max_length=10)

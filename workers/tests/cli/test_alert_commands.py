@@ -58,8 +58,10 @@ def test_routes_publish_once_then_unchanged_and_test_shows_the_routes_in_order(
         ("flights", True, ["oncall"]),
         ("everything-critical", False, ["chat"]),
     ]
+    assert [r["group"] for r in routes] == [None, None], "no alert yet: each route would form a new group"
     human = invoke("routes", "test", "--signal", "run_failed", "--spec", "hello", "-w", slug)
     assert "everything-critical" in human.output
+    assert "a new group: its first notification waits group_wait" in human.output
     assert "flights" not in human.output.replace("everything-critical", "")
 
     quiet = invoke("routes", "test", "--signal", "run_too_long", "--severity", "warning", "-w", slug)
