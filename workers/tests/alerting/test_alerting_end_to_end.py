@@ -5,6 +5,7 @@ webhook answering 500 or hanging is retried and recorded and never holds up the 
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 import uuid
@@ -238,16 +239,25 @@ def test_a_dispatcher_killed_mid_delivery_loses_no_notification(
     tmp_path: Path,
 ) -> None:
     name = tag()
+    receiver.keys["hook"] = "hook-key"
     dispatchers.secret(f"{name}_URL", receiver.url("hook"))
+    dispatchers.secret(f"{name}_KEY", "hook-key")
     receiver.behaviour["hook"] = lambda n: (200, 3.0 if n == 1 else 0.0)  # the first request hangs 3 s
     routes = "  - name: all\n    escalation:\n      - {targets: [hook], after_seconds: 0}\n"
-    publish_routes(service_plane, pipeline, tmp_path, routes, f"  hook: {{kind: webhook, url_secret: {name}_URL}}")
+    target = f"  hook: {{kind: webhook, url_secret: {name}_URL, signing_secret: {name}_KEY}}"
+    publish_routes(service_plane, pipeline, tmp_path, routes, target)
     first = dispatchers.start(lease_seconds=2)
+    # Six alerts of one group, each joining after the one before was notified (group_interval unset):
+    # the first notification and five updates, six deliveries.
     raise_signals(database_url, pipeline.workspace_id, 6)
 
     receiver.wait_for("hook", 1, timeout=5)
     first.kill(signal.SIGKILL)  # mid-delivery: the first request is still waiting for its answer
     in_flight = {h.delivery for h in receiver.of("hook")}
+    # What had completed before the kill: recorded as sent. None of it may ever arrive again.
+    done_before_kill = {
+        str(d["id"]) for d in deliveries_of(service_plane, pipeline.workspace_id) if d["status"] == "sent"
+    }
     dispatchers.start(lease_seconds=2)
 
     rows = eventually(
@@ -256,19 +266,100 @@ def test_a_dispatcher_killed_mid_delivery_loses_no_notification(
         timeout=20,
         what="every delivery is sent after the kill",
     )
-    counts = Counter(h.delivery for h in receiver.of("hook"))
-    assert set(counts) == {str(d["id"]) for d in rows}, "no notification is lost"
-    repeated = {delivery for delivery, n in counts.items() if n > 1}
+    hits = receiver.of("hook")
+    counts = Counter(h.delivery for h in hits)
+    assert set(counts) == {str(d["id"]) for d in rows}, "every delivery arrives: no notification is lost"
+    assert len(counts) == len(rows), "the receiver's distinct delivery ids are the deliveries"
+    assert all(h.signature_ok for h in hits), "every request, repeats included, is signed and fresh"
     # At least once: a request cut by the kill is sent again after its lease expires, with the same
-    # X-Controlroom-Delivery id (receivers drop repeats by it); nothing else is ever sent twice.
+    # X-Controlroom-Delivery id and the same notification (only the attempt number and the signing
+    # time differ), so a receiver drops the repeat by the id; nothing else is ever sent twice.
+    repeated = {delivery for delivery, n in counts.items() if n > 1}
     assert repeated <= in_flight, counts
     assert max(counts.values()) <= 2, counts
+    for delivery in repeated:
+        bodies = [h.json for h in hits if h.delivery == delivery]
+        assert [b.pop("attempt") for b in bodies] == [1, 2]
+        assert bodies[0] == bodies[1], "a repeat carries the same notification"
+    assert not done_before_kill & repeated, "a delivery completed before the kill is never sent again"
+    assert all(counts[d] == 1 for d in done_before_kill), counts
     attempts = service_plane.select(
         "alert_delivery_attempts", filters={"workspace_id": f"eq.{pipeline.workspace_id}"}, order="id"
     )
     expired = [a for a in attempts if a["outcome"] == "expired"]
     assert expired, "the cut attempt is on record"
     assert {a["dispatcher"] for a in expired} == {first.name}
+
+
+def test_runs_failing_within_group_wait_reach_the_receiver_as_one_notification(
+    service_plane: ControlPlane,
+    executor_plane: Callable[[str], ControlPlane],
+    pipeline: Pipeline,
+    receiver: Receiver,
+    dispatchers: Dispatchers,
+    tmp_path: Path,
+) -> None:
+    hello = load_spec(project_root() / "specs" / "examples" / "hello.yaml")
+    specs = [f"hello-{n}" for n in range(10)]
+    for spec in specs:  # ten pipelines: ten fingerprints, ten alerts
+        copy = hello.model_copy(
+            update={"name": spec, "workspace": slug_of(service_plane, pipeline.workspace_id), "pool": pipeline.pool}
+        )
+        service_plane.publish_spec(pipeline.workspace_id, copy.name, str(copy.version), canonical_body(copy))
+    name = tag()
+    receiver.keys["team"] = "team-key"
+    dispatchers.secret(f"{name}_URL", receiver.url("team"))
+    dispatchers.secret(f"{name}_KEY", "team-key")
+    dispatchers.secret(f"{name}_CHAT", receiver.url("chat"))
+    routes = """\
+  - name: failures
+    match: {signal_type: run_failed}
+    group_by: [signal_type]
+    group_wait_seconds: 6
+    escalation:
+      - {targets: [team, chat], after_seconds: 0}
+"""
+    targets = (
+        f"  team: {{kind: webhook, url_secret: {name}_URL, signing_secret: {name}_KEY}}\n"
+        f"  chat: {{kind: slack, url_secret: {name}_CHAT}}"
+    )
+    publish_routes(service_plane, pipeline, tmp_path, routes, targets)
+    dispatchers.start()
+    worker = executor_plane(pipeline.pool)
+    started = time.monotonic()
+    run_ids = {fail_a_run(service_plane, worker, pipeline, spec) for spec in specs}
+    failing_took = time.monotonic() - started
+    assert failing_took < 6, f"the ten failures took {failing_took:.1f} s, longer than group_wait"
+
+    [page] = receiver.wait_for("team", 1, timeout=12)
+    time.sleep(2)  # anything else the group would send has had its chance
+    assert len(receiver.of("team")) == 1, "one notification for the group"
+    assert page.signature_ok
+    body = page.json
+    assert (body["change"], body["status"], body["group_labels"]) == (
+        "escalated",
+        "firing",
+        {"signal_type": "run_failed"},
+    )
+    assert len(body["alerts"]) == 10
+    assert body["alerts_firing"] == 10
+    assert {a["subject"]["run_id"] for a in body["alerts"]} == run_ids
+    assert {a["subject"]["spec"] for a in body["alerts"]} == set(specs)
+    [chat] = receiver.wait_for("chat", 1, timeout=5)
+    listed = json.dumps(chat.json["blocks"])
+    assert all(f"run failed of {spec}" in listed for spec in specs), "the Slack message lists every alert"
+
+    [alert, *_] = alerts_of(service_plane, pipeline.workspace_id)
+    shown = cli("alerts", "show", str(alert["id"]), "--json")
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.output)
+    assert detail["group"]["group_key"] == 'failures:{signal_type="run_failed"}'
+    assert len(detail["group_alerts"]) == 10
+    assert sorted(d["target_name"] for d in detail["deliveries"]) == ["chat", "team"]
+    tested = cli("routes", "test", "--signal", "run_failed", "-w", slug_of(service_plane, pipeline.workspace_id))
+    assert tested.exit_code == 0, tested.output
+    assert "joins group" in tested.output
+    assert "10 unresolved" in tested.output
 
 
 def test_a_webhook_answering_500_or_hanging_is_retried_and_recorded_and_never_blocks_the_others(
