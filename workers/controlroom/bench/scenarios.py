@@ -559,71 +559,99 @@ def dump(res: Results) -> dict[str, Any]:
 
 # Alert escalation ---------------------------------------------------------------------------------
 
-ESCALATION_ROUTES = {
-    "targets": {"oncall": {"kind": "webhook", "url_secret": "BENCH_WEBHOOK_URL"}},  # pragma: allowlist secret
-    # group_wait holds tier 1 for an hour: the alerts open without a notification, so the timed sweep
-    # finds every one of them due at once.
-    "routes": [
-        {
-            "name": "all",
-            "group_wait_seconds": 3600,
-            "escalation": [{"targets": ["oncall"], "after_seconds": 0}, {"targets": ["oncall"], "after_seconds": 600}],
-        }
-    ],
-}
+
+def escalation_routes(group_by: list[str]) -> dict[str, Any]:
+    """group_wait holds tier 1 for an hour: the alerts open without a notification, so the timed sweep
+    finds every one of them due at once. group_by ["n"] (a label unique per signal) makes one group per
+    alert, the most work per alert (a notification each); no group_by makes one group of them all."""
+    return {
+        "targets": {"oncall": {"kind": "webhook", "url_secret": "BENCH_WEBHOOK_URL"}},  # pragma: allowlist secret
+        "routes": [
+            {
+                "name": "all",
+                "group_by": group_by,
+                "group_wait_seconds": 3600,
+                "escalation": [
+                    {"targets": ["oncall"], "after_seconds": 0},
+                    {"targets": ["oncall"], "after_seconds": 600},
+                ],
+            }
+        ],
+    }
+
+
+# The layouts measured: (case suffix, group_by, notifications expected for `size` alerts).
+ESCALATION_LAYOUTS: list[tuple[str, list[str], Callable[[int], int]]] = [
+    ("one group each", ["n"], lambda size: size),
+    ("in one group", [], lambda size: 1),
+]
 
 OPEN_ALERTS_SQL = """
-insert into public.alert_signals (workspace_id, spec_name, pool, signal_type, severity, fingerprint, raised_at)
-select %(ws)s, 'noop', %(pool)s, 'run_failed', 'critical', 'run_failed:bench:' || g, now()
+insert into public.alert_signals (workspace_id, spec_name, pool, signal_type, severity, fingerprint, labels, raised_at)
+select %(ws)s, 'noop', %(pool)s, 'run_failed', 'critical', 'run_failed:bench:' || g,
+    pg_catalog.jsonb_build_object('n', g::text), now()
 from generate_series(%(first)s::integer, %(last)s::integer) as g
 """
 
 
 def escalation(cfg: Config, res: Results) -> None:
     """The escalation sweep (public.sweep_alerts) over N open alerts: none due (the minutely tick's
-    usual cost), then all due (each reaches tier 1 and writes its delivery)."""
+    usual cost), then all due (each group reaches tier 1 and writes its delivery), with one group per
+    alert and with all of them in one group."""
     conn = W.connect(cfg.stack.database_url)
     for size in cfg.escalation_sizes:
-        case = f"{size:,} open alerts"
-        for rep in range(cfg.repeat):
-            world = W.make_world(conn, "escalation")
-            conn.execute("select public.publish_routes(%s, %s)", [world.workspace_id, json.dumps(ESCALATION_ROUTES)])
-            # Signals arrive in statements of 200 (a batch of completions), each its own transaction.
-            t0 = time.perf_counter()
-            for first in range(1, size + 1, 200):
-                last = min(size, first + 199)
+        for layout, group_by, notifications in ESCALATION_LAYOUTS:
+            case = f"{size:,} open alerts, {layout}"
+            for rep in range(cfg.repeat):
+                world = W.make_world(conn, "escalation")
                 conn.execute(
-                    OPEN_ALERTS_SQL, {"ws": world.workspace_id, "pool": world.pool, "first": first, "last": last}
+                    "select public.publish_routes(%s, %s)",
+                    [world.workspace_id, json.dumps(escalation_routes(group_by))],
                 )
-                if first == 1:
-                    conn.execute("analyze public.alerts, public.alert_signals, public.alert_changes")
-            opened = time.perf_counter() - t0
-            conn.execute("vacuum (analyze) public.alerts, public.alert_signals, public.alert_changes")
-            if rep == cfg.repeat - 1:
-                W.reset_statements(conn)
-            t0 = time.perf_counter()
-            idle = conn.execute(
-                "select public.sweep_alerts(now() + interval '1 minute', %s, 100000) as s", [world.workspace_id]
-            ).fetchone()
-            idle_seconds = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            due = conn.execute(
-                "select public.sweep_alerts(now() + interval '2 hours', %s, 100000) as s", [world.workspace_id]
-            ).fetchone()
-            due_seconds = time.perf_counter() - t0
-            assert idle is not None
-            assert due is not None
-            if int(idle["s"]["alerts_notified"]) != 0 or int(due["s"]["alerts_notified"]) != size:
-                raise RuntimeError(f"sweep_alerts notified {idle['s']} then {due['s']}, expected 0 then {size}")
-            if rep == cfg.repeat - 1:
-                res.profiles[f"escalation, {case}"] = W.top_statements(conn, 5)
-            res.add("escalation", case, "direct", "open (signals)", "s", opened)
-            res.add("escalation", case, "direct", "signals/s", "1/s", size / opened)
-            res.add("escalation", case, "direct", "sweep, none due", "s", idle_seconds)
-            res.add("escalation", case, "direct", "sweep, all due", "s", due_seconds)
-            res.add("escalation", case, "direct", "alerts/s escalated", "1/s", size / due_seconds)
-            res.say("escalation", case, "direct", ["open (signals)", "sweep, none due", "sweep, all due"])
-            W.purge(conn, world)
+                # Signals arrive in statements of 200 (a batch of completions), each its own transaction.
+                t0 = time.perf_counter()
+                for first in range(1, size + 1, 200):
+                    last = min(size, first + 199)
+                    conn.execute(
+                        OPEN_ALERTS_SQL, {"ws": world.workspace_id, "pool": world.pool, "first": first, "last": last}
+                    )
+                    if first == 1:
+                        conn.execute("analyze public.alerts, public.alert_signals, public.alert_changes")
+                opened = time.perf_counter() - t0
+                conn.execute(
+                    "vacuum (analyze) public.alerts, public.alert_signals, public.alert_changes, public.alert_groups"
+                )
+                if rep == cfg.repeat - 1:
+                    W.reset_statements(conn)
+                t0 = time.perf_counter()
+                idle = conn.execute(
+                    "select public.sweep_alerts(now() + interval '1 minute', %s, 100000) as s", [world.workspace_id]
+                ).fetchone()
+                idle_seconds = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                due = conn.execute(
+                    "select public.sweep_alerts(now() + interval '2 hours', %s, 100000) as s", [world.workspace_id]
+                ).fetchone()
+                due_seconds = time.perf_counter() - t0
+                assert idle is not None
+                assert due is not None
+                sent = conn.execute(
+                    "select count(*) as n from public.alert_deliveries where workspace_id = %s", [world.workspace_id]
+                ).fetchone()
+                assert sent is not None
+                if int(idle["s"]["alerts_notified"]) != 0 or int(due["s"]["alerts_notified"]) != size:
+                    raise RuntimeError(f"sweep_alerts notified {idle['s']} then {due['s']}, expected 0 then {size}")
+                if int(sent["n"]) != notifications(size):
+                    raise RuntimeError(f"{sent['n']} deliveries, expected {notifications(size)} ({layout})")
+                if rep == cfg.repeat - 1:
+                    res.profiles[f"escalation, {case}"] = W.top_statements(conn, 5)
+                res.add("escalation", case, "direct", "open (signals)", "s", opened)
+                res.add("escalation", case, "direct", "signals/s", "1/s", size / opened)
+                res.add("escalation", case, "direct", "sweep, none due", "s", idle_seconds)
+                res.add("escalation", case, "direct", "sweep, all due", "s", due_seconds)
+                res.add("escalation", case, "direct", "alerts/s escalated", "1/s", size / due_seconds)
+                res.say("escalation", case, "direct", ["open (signals)", "sweep, none due", "sweep, all due"])
+                W.purge(conn, world)
 
 
 # 8. Kill -9 of a worker → its runs claimed again (the requeue sweep's latency, end to end) -------
