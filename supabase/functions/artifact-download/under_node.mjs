@@ -89,3 +89,14 @@ test("under Node: a digest mismatch is 502 PT502 without the bytes; over the lim
   assert.equal(over.status, 413);
   assert.equal((await over.json()).code, "PT413");
 });
+
+test("under Node: a record naming another bucket is refused before anything is read", async () => {
+  const key = `node-check/${randomUUID()}/stderr.log`;
+  const stored = await put(key, "elsewhere\n");
+  const row = { ...record(key, stored), uri: `s3://not-${config.bucket}/${key}` };
+  const res = await download.makeHandler({ config, read: () => Promise.resolve({ row }) })(request());
+  assert.equal(res.status, 502);
+  const body = await res.json();
+  assert.equal(body.code, "PT503");
+  assert.match(body.hint, /CONTROLROOM_BUCKET/);
+});
