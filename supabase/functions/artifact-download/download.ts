@@ -194,7 +194,7 @@ export function makeHandler(deps: Deps): (request: Request) => Promise<Response>
         400,
         "22023",
         "artifact_id must be a uuid",
-        `artifact_id=${JSON.stringify(artifactId)}`,
+        `artifact_id=${JSON.stringify(artifactId.slice(0, 100))}`,
         "Pass ?artifact_id=<uuid of the artifact>.",
       );
     }
@@ -205,12 +205,18 @@ export function makeHandler(deps: Deps): (request: Request) => Promise<Response>
         400,
         "22023",
         "tail_bytes must be a positive whole number",
-        `tail_bytes=${JSON.stringify(rawTail)}`,
+        `tail_bytes=${JSON.stringify(rawTail?.slice(0, 100))}`,
         null,
       );
     }
 
-    const read = await deps.read(token, artifactId);
+    let read: ReadResult;
+    try {
+      read = await deps.read(token, artifactId);
+    } catch (caught) {
+      const reason = caught instanceof Error ? caught.message : String(caught);
+      return fail(503, "PT503", "the Data API did not answer", reason, "Retry later.");
+    }
     if (read.error) return jsonError(read.error.status, read.error.body, cors);
     const row = read.row;
     if (!row) {
