@@ -576,6 +576,17 @@ begin
     loop
         v_as_of := v_signal.raised_at;
         if v_signal.is_recovery then
+            -- GUARD: groups before their alerts, the order every alerting path locks in, so a sweep
+            -- notifying a group (group, then its alerts) never deadlocks with this transaction.
+            perform 1 from public.alert_groups as g
+            where g.id in (
+                select a.group_id from public.alerts as a
+                where a.workspace_id = v_signal.workspace_id
+                  and a.fingerprint = v_signal.fingerprint
+                  and a.status <> 'resolved'
+            )
+            order by g.id
+            for update;
             -- A recovery resolves every unresolved alert of its fingerprint, on any route.
             for v_resolved in
                 update public.alerts as a
@@ -602,6 +613,19 @@ begin
             v_signal.spec_name, v_signal.pool, v_signal.executor_id, v_signal.run_id);
 
         for v_route in select m.* from private.matching_routes(v_version.body, v_labels) as m order by m.ord loop
+            -- GUARD: the group of the alert this signal counts into or reopens is locked before the alert
+            -- (the order of every alerting path: no deadlock with a sweep notifying that group).
+            perform 1 from public.alert_groups as g
+            where g.id in (
+                select a.group_id from public.alerts as a
+                where a.workspace_id = v_signal.workspace_id
+                  and a.route_name = v_route.route_name
+                  and a.fingerprint = v_signal.fingerprint
+                  and (a.status <> 'resolved'
+                      or a.resolved_at >= v_as_of - private.reopen_window(v_route.route, v_version.body))
+            )
+            order by g.id
+            for update;
             select a.* into v_alert
             from public.alerts as a
             where a.workspace_id = v_signal.workspace_id
@@ -813,9 +837,16 @@ set search_path = ''
 as $$
 declare
     v_as_of timestamptz := private.clock(acknowledge_alert.as_of);
-    v_alert public.alerts := private.visible_alert(acknowledge_alert.alert_id, 'operator');
+    v_alert public.alerts;
     v_actor text := private.caller_actor();
 begin
+    -- GUARD: the alert's group is locked before the alert (private.visible_alert locks the alert), the
+    -- order of every alerting path: a sweep notifying the group takes the group, then its alerts, so
+    -- the two wait for each other instead of deadlocking.
+    perform 1 from public.alert_groups as g
+    where g.id = (select a.group_id from public.alerts as a where a.id = acknowledge_alert.alert_id)
+    for update;
+    v_alert := private.visible_alert(acknowledge_alert.alert_id, 'operator');
     if pg_catalog.char_length(acknowledge_alert.note) > 2000 then
         raise exception 'note is too long: % characters, the limit is 2000', pg_catalog.char_length(acknowledge_alert.note)
         using errcode = '22023', detail = 'path=$.note', hint = 'Keep the note short; link a ticket.';
@@ -849,6 +880,45 @@ $$;
 
 comment on function public.acknowledge_alert(uuid, text, timestamptz) is
 'Acknowledges an open alert: it stops escalating; its group stops (no further tier or repeat) once none of its alerts is open. duplicate when already acknowledged; PT422 when resolved. Workspace operators and up, and the service role.';
+
+create or replace function public.resolve_alert(alert_id uuid, note text default null, as_of timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_as_of timestamptz := private.clock(resolve_alert.as_of);
+    v_alert public.alerts;
+    v_actor text := private.caller_actor();
+begin
+    -- GUARD: the alert's group is locked before the alert (private.visible_alert locks the alert), the
+    -- order of every alerting path: a sweep notifying the group takes the group, then its alerts, so
+    -- the two wait for each other instead of deadlocking.
+    perform 1 from public.alert_groups as g
+    where g.id = (select a.group_id from public.alerts as a where a.id = resolve_alert.alert_id)
+    for update;
+    v_alert := private.visible_alert(resolve_alert.alert_id, 'operator');
+    if pg_catalog.char_length(resolve_alert.note) > 2000 then
+        raise exception 'note is too long: % characters, the limit is 2000', pg_catalog.char_length(resolve_alert.note)
+        using errcode = '22023', detail = 'path=$.note', hint = 'Keep the note short; link a ticket.';
+    end if;
+    -- GUARD: resolved already (a retried call, or a recovery got there first): nothing changes.
+    if v_alert.status = 'resolved' then
+        return private.alert_reply('duplicate', v_alert);
+    end if;
+    update public.alerts as a
+    set status = 'resolved', resolved_at = v_as_of, resolved_by = v_actor,
+        next_escalation_at = null, updated_at = v_as_of
+    where a.id = v_alert.id
+    returning a.* into v_alert;
+    perform private.note_alert_resolved(v_alert, v_actor, resolve_alert.note, null, v_as_of);
+    return private.alert_reply('resolved', v_alert);
+end
+$$;
+
+comment on function public.resolve_alert(uuid, text, timestamptz) is
+'Resolves an open or acknowledged alert (escalation stops; the targets of the tiers reached get a resolved notice when the route sends them). duplicate when already resolved. Workspace operators and up, and the service role.';
 
 create or replace function public.claim_deliveries(
     dispatcher text,

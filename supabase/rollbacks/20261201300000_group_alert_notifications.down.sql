@@ -330,6 +330,38 @@ $$;
 comment on function public.acknowledge_alert(uuid, text, timestamptz) is
 'Acknowledges an open alert: escalation stops (no further tier or repeat). duplicate when already acknowledged; PT422 when resolved. Workspace operators and up, and the service role.';
 
+create or replace function public.resolve_alert(alert_id uuid, note text default null, as_of timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_as_of timestamptz := private.clock(resolve_alert.as_of);
+    v_alert public.alerts := private.visible_alert(resolve_alert.alert_id, 'operator');
+    v_actor text := private.caller_actor();
+begin
+    if pg_catalog.char_length(resolve_alert.note) > 2000 then
+        raise exception 'note is too long: % characters, the limit is 2000', pg_catalog.char_length(resolve_alert.note)
+        using errcode = '22023', detail = 'path=$.note', hint = 'Keep the note short; link a ticket.';
+    end if;
+    -- GUARD: resolved already (a retried call, or a recovery got there first): nothing changes.
+    if v_alert.status = 'resolved' then
+        return private.alert_reply('duplicate', v_alert);
+    end if;
+    update public.alerts as a
+    set status = 'resolved', resolved_at = v_as_of, resolved_by = v_actor,
+        next_escalation_at = null, updated_at = v_as_of
+    where a.id = v_alert.id
+    returning a.* into v_alert;
+    perform private.note_alert_resolved(v_alert, v_actor, resolve_alert.note, null, v_as_of);
+    return private.alert_reply('resolved', v_alert);
+end
+$$;
+
+comment on function public.resolve_alert(uuid, text, timestamptz) is
+'Resolves an open or acknowledged alert (escalation stops; the targets of the tiers reached get a resolved notice when the route sends them). duplicate when already resolved. Workspace operators and up, and the service role.';
+
 create or replace function public.claim_deliveries(
     dispatcher text,
     max_deliveries integer default 50,

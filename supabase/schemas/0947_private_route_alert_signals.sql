@@ -61,6 +61,17 @@ begin
     loop
         v_as_of := v_signal.raised_at;
         if v_signal.is_recovery then
+            -- GUARD: groups before their alerts, the order every alerting path locks in, so a sweep
+            -- notifying a group (group, then its alerts) never deadlocks with this transaction.
+            perform 1 from public.alert_groups as g
+            where g.id in (
+                select a.group_id from public.alerts as a
+                where a.workspace_id = v_signal.workspace_id
+                  and a.fingerprint = v_signal.fingerprint
+                  and a.status <> 'resolved'
+            )
+            order by g.id
+            for update;
             -- A recovery resolves every unresolved alert of its fingerprint, on any route.
             for v_resolved in
                 update public.alerts as a
@@ -87,6 +98,19 @@ begin
             v_signal.spec_name, v_signal.pool, v_signal.executor_id, v_signal.run_id);
 
         for v_route in select m.* from private.matching_routes(v_version.body, v_labels) as m order by m.ord loop
+            -- GUARD: the group of the alert this signal counts into or reopens is locked before the alert
+            -- (the order of every alerting path: no deadlock with a sweep notifying that group).
+            perform 1 from public.alert_groups as g
+            where g.id in (
+                select a.group_id from public.alerts as a
+                where a.workspace_id = v_signal.workspace_id
+                  and a.route_name = v_route.route_name
+                  and a.fingerprint = v_signal.fingerprint
+                  and (a.status <> 'resolved'
+                      or a.resolved_at >= v_as_of - private.reopen_window(v_route.route, v_version.body))
+            )
+            order by g.id
+            for update;
             select a.* into v_alert
             from public.alerts as a
             where a.workspace_id = v_signal.workspace_id

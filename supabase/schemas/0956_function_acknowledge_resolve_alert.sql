@@ -65,9 +65,16 @@ set search_path = ''
 as $$
 declare
     v_as_of timestamptz := private.clock(acknowledge_alert.as_of);
-    v_alert public.alerts := private.visible_alert(acknowledge_alert.alert_id, 'operator');
+    v_alert public.alerts;
     v_actor text := private.caller_actor();
 begin
+    -- GUARD: the alert's group is locked before the alert (private.visible_alert locks the alert), the
+    -- order of every alerting path: a sweep notifying the group takes the group, then its alerts, so
+    -- the two wait for each other instead of deadlocking.
+    perform 1 from public.alert_groups as g
+    where g.id = (select a.group_id from public.alerts as a where a.id = acknowledge_alert.alert_id)
+    for update;
+    v_alert := private.visible_alert(acknowledge_alert.alert_id, 'operator');
     if pg_catalog.char_length(acknowledge_alert.note) > 2000 then
         raise exception 'note is too long: % characters, the limit is 2000', pg_catalog.char_length(acknowledge_alert.note)
         using errcode = '22023', detail = 'path=$.note', hint = 'Keep the note short; link a ticket.';
@@ -113,9 +120,16 @@ set search_path = ''
 as $$
 declare
     v_as_of timestamptz := private.clock(resolve_alert.as_of);
-    v_alert public.alerts := private.visible_alert(resolve_alert.alert_id, 'operator');
+    v_alert public.alerts;
     v_actor text := private.caller_actor();
 begin
+    -- GUARD: the alert's group is locked before the alert (private.visible_alert locks the alert), the
+    -- order of every alerting path: a sweep notifying the group takes the group, then its alerts, so
+    -- the two wait for each other instead of deadlocking.
+    perform 1 from public.alert_groups as g
+    where g.id = (select a.group_id from public.alerts as a where a.id = resolve_alert.alert_id)
+    for update;
+    v_alert := private.visible_alert(resolve_alert.alert_id, 'operator');
     if pg_catalog.char_length(resolve_alert.note) > 2000 then
         raise exception 'note is too long: % characters, the limit is 2000', pg_catalog.char_length(resolve_alert.note)
         using errcode = '22023', detail = 'path=$.note', hint = 'Keep the note short; link a ticket.';
