@@ -15,6 +15,7 @@ from controlroom.cli.events import register as register_events
 from controlroom.cli.lineage import register as register_lineage
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
+from controlroom.cli.retention import register as register_retention
 from controlroom.cli.routes import register as register_routes
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.schedules import register as register_schedules
@@ -66,6 +67,7 @@ register_storage(app)
 register_schedules(app)
 register_routes(app)
 register_alerts(app)
+register_retention(app)
 
 err = Console(stderr=True)
 
