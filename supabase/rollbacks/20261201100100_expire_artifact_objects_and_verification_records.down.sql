@@ -79,7 +79,7 @@ revoke execute on function public.repair_run(uuid, text, text, timestamptz) from
 grant execute on function public.repair_run(uuid, text, text, timestamptz) to authenticated, service_role;
 
 drop function public.confirm_artifact_expiries(jsonb, timestamptz);
-drop function public.claim_artifact_expiries(text, integer, integer, timestamptz);
+drop function public.claim_artifact_expiries(text, integer, integer, uuid, timestamptz);
 drop function private.first_artifact_expiry_problem(jsonb);
 drop function private.assert_retention_caller();
 

@@ -82,6 +82,7 @@ create function public.claim_artifact_expiries(
     claimer text,
     max_artifacts integer default 100,
     lease_seconds integer default 300,
+    workspace_id uuid default null,
     as_of timestamptz default null
 )
 returns jsonb
@@ -134,6 +135,7 @@ begin
         limit claim_artifact_expiries.max_artifacts
     ) as a
     where p.artifacts_after_days is not null
+        and (claim_artifact_expiries.workspace_id is null or p.workspace_id = claim_artifact_expiries.workspace_id)
     on conflict on constraint artifact_expiry_queue_pkey do nothing;
     get diagnostics v_enqueued = row_count;
 
@@ -144,6 +146,7 @@ begin
         select q.artifact_id
         from public.artifact_expiry_queue as q
         where q.status <> 'expired' and q.due_at <= v_as_of
+            and (claim_artifact_expiries.workspace_id is null or q.workspace_id = claim_artifact_expiries.workspace_id)
         order by q.due_at, q.artifact_id
         limit claim_artifact_expiries.max_artifacts
         for update skip locked
@@ -206,12 +209,12 @@ begin
 end
 $$;
 
-comment on function public.claim_artifact_expiries(text, integer, integer, timestamptz) is
-'For controlroom retention apply (service role): queues the artifacts whose objects the workspaces'' artifacts_after_days made due (at most max_artifacts per workspace per call), then leases up to max_artifacts due ones for lease_seconds. Returns {expiries: [{artifact_id, lease_token, lease_expires_at, attempt, workspace_id, run_id, uri, version_id, etag, sha256, size_bytes, cutoff}], enqueued, as_of}. Delete exactly version_id of uri, then confirm_artifact_expiries. 42501 for other callers; 22023 bad claimer, max_artifacts (1..1000) or lease_seconds (10..3600).';
+comment on function public.claim_artifact_expiries(text, integer, integer, uuid, timestamptz) is
+'For controlroom retention apply (service role): queues the artifacts whose objects the workspaces'' artifacts_after_days made due (at most max_artifacts per workspace per call), then leases up to max_artifacts due ones for lease_seconds; workspace_id (default all) scopes both steps to one workspace. Returns {expiries: [{artifact_id, lease_token, lease_expires_at, attempt, workspace_id, run_id, uri, version_id, etag, sha256, size_bytes, cutoff}], enqueued, as_of}. Delete exactly version_id of uri, then confirm_artifact_expiries. 42501 for other callers; 22023 bad claimer, max_artifacts (1..1000) or lease_seconds (10..3600).';
 
-revoke execute on function public.claim_artifact_expiries(text, integer, integer, timestamptz)
+revoke execute on function public.claim_artifact_expiries(text, integer, integer, uuid, timestamptz)
 from public, anon, authenticated, controlroom_executor;
-grant execute on function public.claim_artifact_expiries(text, integer, integer, timestamptz) to service_role;
+grant execute on function public.claim_artifact_expiries(text, integer, integer, uuid, timestamptz) to service_role;
 
 create function public.confirm_artifact_expiries(results jsonb, as_of timestamptz default null)
 returns jsonb

@@ -75,6 +75,7 @@ def apply(
     every: float | None = typer.Option(
         None, min=1.0, help="Keep running: apply again this many seconds after each pass (a long-lived process)."
     ),
+    workspace: str | None = typer.Option(None, help="Only this workspace (slug); default every workspace."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Delete from S3 the artifact objects the workspaces' artifacts_after_days made due: claim a batch,
@@ -86,8 +87,15 @@ def apply(
     while True:
         plane = common.connect()
         try:
+            workspace_id = common.workspace(plane, workspace).id if workspace else None
             tally = expire_artifacts(
-                plane, s3, claimer, batch=batch, lease_seconds=lease_seconds, max_batches=max_batches
+                plane,
+                s3,
+                claimer,
+                batch=batch,
+                lease_seconds=lease_seconds,
+                max_batches=max_batches,
+                workspace_id=workspace_id,
             )
         finally:
             plane.close()

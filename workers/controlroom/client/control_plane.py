@@ -465,7 +465,13 @@ class ControlPlane:
 
     # -- retention (issue 16): artifact objects are deleted by the holder of a claim ---------------
     def claim_artifact_expiries(
-        self, claimer: str, max_artifacts: int = 100, lease_seconds: int = 300, *, as_of: datetime | None = None
+        self,
+        claimer: str,
+        max_artifacts: int = 100,
+        lease_seconds: int = 300,
+        *,
+        workspace_id: UUID | str | None = None,
+        as_of: datetime | None = None,
     ) -> ArtifactExpiryClaims:
         """Service role: queue what the policies made due and lease up to max_artifacts of it. Never
         re-sent by the client (a lost reply only holds the leases until they run out)."""
@@ -473,6 +479,7 @@ class ControlPlane:
             "claimer": claimer,
             "max_artifacts": max_artifacts,
             "lease_seconds": lease_seconds,
+            "workspace_id": _id(workspace_id) if workspace_id is not None else None,
             "as_of": as_of.isoformat() if as_of else None,
         }
         return ArtifactExpiryClaims.model_validate(self._call("claim_artifact_expiries", params, idempotent=False))

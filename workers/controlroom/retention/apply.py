@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from controlroom.artifacts.expiry import delete_recorded_version
 from controlroom.client.control_plane import ControlPlane
@@ -65,14 +66,15 @@ def expire_artifacts(
     batch: int = 100,
     lease_seconds: int = 300,
     max_batches: int | None = None,
+    workspace_id: UUID | str | None = None,
     as_of: datetime | None = None,
     on_batch: Callable[[ExpiryTally], None] | None = None,
 ) -> ExpiryTally:
-    """Claim, delete, confirm until nothing is due (or max_batches). Deferred artifacts (locked,
-    failed) come back only at their retry time, so the loop ends."""
+    """Claim, delete, confirm until nothing is due (or max_batches); workspace_id: only that one.
+    Deferred artifacts (locked, failed) come back only at their retry time, so the loop ends."""
     tally = ExpiryTally()
     while max_batches is None or tally.batches < max_batches:
-        claims = plane.claim_artifact_expiries(claimer, batch, lease_seconds, as_of=as_of)
+        claims = plane.claim_artifact_expiries(claimer, batch, lease_seconds, workspace_id=workspace_id, as_of=as_of)
         if not claims.expiries:
             break
         results = [_delete(s3, claim) for claim in claims.expiries]

@@ -7,16 +7,16 @@ select tests.seed();
 select * from tests.registered_artifact() \gset
 select tests.reset_role();
 select public.set_retention_policy(tests.workspace_id(), artifacts_after_days => 1);
-select public.claim_artifact_expiries('crashed', 10, 60, now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as old_token \gset
+select public.claim_artifact_expiries('crashed', 10, 60, tests.workspace_id(), now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as old_token \gset
 
 -- TEST: while the lease holds, nobody else gets the artifact
 select is(
-    public.claim_artifact_expiries('other', 10, 60, now() + interval '2 days 30 seconds') -> 'expiries', '[]'::jsonb,
+    public.claim_artifact_expiries('other', 10, 60, tests.workspace_id(), now() + interval '2 days 30 seconds') -> 'expiries', '[]'::jsonb,
     'a live lease is not shared'
 );
 
 -- TEST: after the lease ran out, the next claim takes it again with a new token (the delete is redone)
-select public.claim_artifact_expiries('other', 10, 60, now() + interval '2 days 61 seconds') -> 'expiries' -> 0 as again \gset
+select public.claim_artifact_expiries('other', 10, 60, tests.workspace_id(), now() + interval '2 days 61 seconds') -> 'expiries' -> 0 as again \gset
 select is((:'again'::jsonb ->> 'artifact_id')::uuid, :'artifact_id'::uuid, 'the same artifact');
 select isnt(:'again'::jsonb ->> 'lease_token', :'old_token', 'with a new lease token');
 select is((:'again'::jsonb ->> 'attempt')::integer, 2, 'its second attempt');

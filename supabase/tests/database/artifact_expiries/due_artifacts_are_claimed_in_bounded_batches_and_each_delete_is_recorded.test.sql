@@ -1,5 +1,5 @@
 begin;
-select plan(13);
+select plan(16);
 
 -- SETUP
 -- Three artifacts of one run registered now; the other workspace has one too, and no policy.
@@ -13,6 +13,7 @@ select public.register_artifact(
     :'lease', 'extract', 'c.csv', format('s3://controlroom-artifacts/%s/%s/1/extract/c.csv', tests.workspace_id(), :'run_id'),
     repeat('c', 64), 10, version_id => 'v-c'
 );
+select public.complete_run(:'lease', '{}');
 select
     o.run_id as other_run,
     o.lease as other_lease
@@ -27,12 +28,12 @@ select public.set_retention_policy(tests.workspace_id(), artifacts_after_days =>
 
 -- TEST: nothing is due before the policy's days have passed
 select is(
-    public.claim_artifact_expiries('test', 10, 60, now() + interval '29 days') -> 'expiries', '[]'::jsonb,
+    public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '29 days') -> 'expiries', '[]'::jsonb,
     'artifacts 29 days old are kept'
 );
 
 -- TEST: a claim takes at most max_artifacts, each with its own lease and the exact version to delete
-select public.claim_artifact_expiries('test', 2, 60, now() + interval '31 days') as first_claim \gset
+select public.claim_artifact_expiries('test', 2, 60, tests.workspace_id(), now() + interval '31 days') as first_claim \gset
 select is(jsonb_array_length(:'first_claim'::jsonb -> 'expiries'), 2, 'bounded: two of three');
 select is(
     (select count(distinct e.v ->> 'lease_token')::integer from jsonb_array_elements(:'first_claim'::jsonb -> 'expiries') as e (v)),
@@ -86,7 +87,7 @@ select is(
 );
 
 -- TEST: the next claim takes the third; expired ones and the other workspace's never come back
-select public.claim_artifact_expiries('test', 10, 60, now() + interval '31 days') as second_claim \gset
+select public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '31 days') as second_claim \gset
 select is(jsonb_array_length(:'second_claim'::jsonb -> 'expiries'), 1, 'the third artifact');
 select ok(
     (select e.v ->> 'artifact_id' not in (select x.artifact_id::text from public.artifact_expiries as x)
@@ -94,8 +95,24 @@ select ok(
     'not one already expired'
 );
 select is(
+    public.claim_artifact_expiries('test', 10, 60, tests.other_workspace_id(), now() + interval '31 days') -> 'expiries',
+    '[]'::jsonb, 'a workspace without an artifacts policy has nothing due'
+);
+select is(
     (select count(*)::integer from public.artifact_expiry_queue as q where q.workspace_id = tests.other_workspace_id()), 0,
-    'a workspace without an artifacts policy is never queued'
+    'and nothing queued'
+);
+
+-- TEST: the records go with their run when retention purges it (the only door)
+select is(
+    private.purge_finished_runs_of(tests.workspace_id(), now() + interval '1 minute', 10), 1::bigint,
+    'the finished run is purged'
+);
+select results_eq(
+    format($$ select (select count(*)::integer from public.artifact_expiries as x where x.workspace_id = %1$L),
+        (select count(*)::integer from public.artifact_expiry_queue as q where q.workspace_id = %1$L) $$, tests.workspace_id()),
+    $$ values (0, 0) $$,
+    'with its expiry records and queue rows'
 );
 
 select * from finish();

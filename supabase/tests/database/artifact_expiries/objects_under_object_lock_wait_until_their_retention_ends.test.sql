@@ -7,7 +7,7 @@ select tests.seed();
 select * from tests.registered_artifact() \gset
 select tests.reset_role();
 select public.set_retention_policy(tests.workspace_id(), artifacts_after_days => 1);
-select public.claim_artifact_expiries('test', 10, 60, now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
+select public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
 
 -- TEST: a locked object is deferred until its retain-until date, and the refusal is recorded
 select is(
@@ -32,12 +32,12 @@ select is(
     'nothing is recorded as expired'
 );
 select is(
-    public.claim_artifact_expiries('test', 10, 60, now() + interval '11 days') -> 'expiries', '[]'::jsonb,
+    public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '11 days') -> 'expiries', '[]'::jsonb,
     'not claimed again while locked'
 );
 
 -- TEST: after the retention it is claimed again; a failed delete backs off 2^attempts minutes
-select public.claim_artifact_expiries('test', 10, 60, now() + interval '12 days 1 second') -> 'expiries' -> 0 ->> 'lease_token'
+select public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '12 days 1 second') -> 'expiries' -> 0 ->> 'lease_token'
     as second_token \gset
 select isnt(:'second_token'::text, null::text, 'claimed again once the retention has ended');
 select is(

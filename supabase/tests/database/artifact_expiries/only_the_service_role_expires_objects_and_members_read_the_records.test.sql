@@ -7,7 +7,7 @@ select tests.seed();
 select * from tests.registered_artifact() \gset
 select tests.reset_role();
 select public.set_retention_policy(tests.workspace_id(), artifacts_after_days => 1);
-select public.claim_artifact_expiries('test', 10, 60, now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
+select public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
 select public.confirm_artifact_expiries(
     jsonb_build_array(jsonb_build_object('artifact_id', :'artifact_id', 'lease_token', :'token', 'outcome', 'deleted')),
     now() + interval '2 days'
@@ -22,7 +22,10 @@ select throws_ok($$ select public.claim_artifact_expiries('me') $$, '42501', nul
 select tests.clear_authentication();
 select throws_ok($$ select public.claim_artifact_expiries('me') $$, '42501', null, 'anon does not claim');
 select tests.authenticate_as_service_role();
-select lives_ok($$ select public.claim_artifact_expiries('me') $$, 'the service role does');
+select lives_ok(
+    format($$ select public.claim_artifact_expiries('me', workspace_id => %L) $$, tests.workspace_id()),
+    'the service role does'
+);
 
 -- TEST: members read the queue and the expiries of their workspace; others nothing
 select tests.authenticate_as('viewer');

@@ -19,7 +19,7 @@ select (public.register_artifact(
 select public.fail_run(:'lease', true, 'ConnectionError', null, null, 'transient', 'load');
 select tests.reset_role();
 select public.set_retention_policy(tests.workspace_id(), artifacts_after_days => 1);
-select public.claim_artifact_expiries('test', 10, 60, now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
+select public.claim_artifact_expiries('test', 10, 60, tests.workspace_id(), now() + interval '2 days') -> 'expiries' -> 0 ->> 'lease_token' as token \gset
 
 -- TEST: while the delete is under way, and after it, the repair is refused (PT409)
 select tests.authenticate_as('operator');
