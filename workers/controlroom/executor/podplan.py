@@ -42,7 +42,7 @@ class PodPlan(_Model):
 
 
 class PodEvent(_Model):
-    type: str = Field(max_length=200)
+    type: str = Field(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")  # what emit_events accepts
     level: EventLevel
     message: str = Field(max_length=10_000)
     phase: str
