@@ -74,19 +74,21 @@ class FakeJob:
 
 
 class FakeKubernetes:
-    """One namespace's API server, Job controller and kubelet. `refuse_jobs`: the status (403, 409, 422)
-    with which creating a Job is refused. `start_delay`: how long a pod takes to start (an image pull).
-    `enforce_deadlines`: whether the Job controller applies activeDeadlineSeconds."""
+    """One namespace's API server, Job controller and kubelet. `refuse_jobs` / `refuse_secrets`: the status
+    (403, 409, 422) with which creating a Job / a Secret is refused. `start_delay`: how long a pod takes to
+    start (an image pull). `enforce_deadlines`: whether the Job controller applies activeDeadlineSeconds."""
 
     def __init__(
         self,
         *,
         refuse_jobs: int | None = None,
+        refuse_secrets: int | None = None,
         start_delay: float = 0.0,
         enforce_deadlines: bool = True,
         entrypoint: list[str] | None = None,
     ) -> None:
         self.refuse_jobs = refuse_jobs
+        self.refuse_secrets = refuse_secrets
         self.start_delay = start_delay
         self.enforce_deadlines = enforce_deadlines
         self.entrypoint = entrypoint or IMAGE_ENTRYPOINT
@@ -148,6 +150,8 @@ class FakeKubernetes:
         return Recorded(201, answer)
 
     def _create_secret(self, body: dict[str, Any]) -> Recorded:
+        if self.refuse_secrets is not None:
+            raise refusal(self.refuse_secrets, f"refused by the recorded API with {self.refuse_secrets}")
         name = body["metadata"]["name"]
         self.secrets[name] = body
         job = self.jobs.get(name)
