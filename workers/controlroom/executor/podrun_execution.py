@@ -117,6 +117,7 @@ class PodRunExecution(RunExecution):
         self.events.add(
             run.lease,
             "pod.launched",
+            phase=phases[0].runtime.name,  # events name a phase: the pod's first
             message=f"job {job} in namespace {settings.namespace}",
             payload={"job": job, "namespace": settings.namespace, "active_deadline_seconds": active_deadline},
         )
@@ -186,16 +187,18 @@ class PodRunExecution(RunExecution):
         except PodRunError as exc:
             self.log("pod.exit_unavailable", level="warning", job=job, error=str(exc))
             exited = PodExit(None, None, None)
+        outcome, problem = self._read_outcome([p.runtime.name for p in phases])
+        last = outcome.results[-1].phase if outcome and outcome.results else phases[0].runtime.name
         self.events.add(
             run.lease,
             "pod.finished",
+            phase=last,
             level="info" if state.succeeded else "error",
             message=f"job {job}: {'succeeded' if state.succeeded else state.reason or 'failed'}"
             + (f", exit code {exited.exit_code}" if exited.exit_code is not None else ""),
             payload={"job": job, "reason": state.reason, "exit_code": exited.exit_code, "pod": exited.pod},
         )
-        outcome, problem = self._read_outcome([p.runtime.name for p in phases])
-        self._store_log(job, outcome.results[-1].phase if outcome and outcome.results else phases[0].runtime.name)
+        self._store_log(job, last)
         if state.reason == "DeadlineExceeded":
             return self._after_stop(
                 _breach(
