@@ -13,9 +13,15 @@ grant execute on all functions in schema tests to controlroom_queue_reader;
 -- TEST: the reader reads queue_depth_by_pool, every workspace's, as the service role does
 select tests.authenticate_as_service_role();
 create temporary table expected_depth on commit drop as
-select workspace_id, pool, queued, ready, claimed, running
-from public.queue_depth_by_pool
-where workspace_id in (tests.workspace_id(), tests.other_workspace_id());
+select
+    q.workspace_id,
+    q.pool,
+    q.queued,
+    q.ready,
+    q.claimed,
+    q.running
+from public.queue_depth_by_pool as q
+where q.workspace_id in (tests.workspace_id(), tests.other_workspace_id());
 select tests.reset_role();
 grant select on expected_depth to controlroom_queue_reader;
 
