@@ -187,7 +187,7 @@ class PodRunExecution(RunExecution):
         except PodRunError as exc:
             self.log("pod.exit_unavailable", level="warning", job=job, error=str(exc))
             exited = PodExit(None, None, None)
-        outcome, problem = self._read_outcome([p.runtime.name for p in phases])
+        outcome, problem, invalid = self._read_outcome([p.runtime.name for p in phases])
         last = outcome.results[-1].phase if outcome and outcome.results else phases[0].runtime.name
         self.events.add(
             run.lease,
@@ -209,6 +209,15 @@ class PodRunExecution(RunExecution):
                     "seconds",
                     f"the Job {job} reached its activeDeadlineSeconds ({active_deadline} s) and Kubernetes stopped it",
                 )
+            )
+        if invalid:
+            # Written next to tenant code that holds the same credentials, and not what a pod writes: the
+            # same code would write it again, so it is not retried.
+            return self._fail(
+                False,
+                POD_OUTCOME_INVALID,
+                f"the pod of Job {job} wrote an unusable outcome: {problem}",
+                kind="deterministic",
             )
         if outcome is None:
             if exited.reason == "OOMKilled":
@@ -260,8 +269,9 @@ class PodRunExecution(RunExecution):
             )
         return self._complete(results)
 
-    def _read_outcome(self, expected: list[str]) -> tuple[PodOutcome | None, str | None]:
-        """The pod's outcome, or why there is none usable (None: the pod wrote none)."""
+    def _read_outcome(self, expected: list[str]) -> tuple[PodOutcome | None, str | None, bool]:
+        """The pod's outcome; else why there is none (None: the pod wrote none) and whether what it wrote is
+        unusable (True) rather than unreadable for now (False)."""
         run = self.run
         key = outcome_key(f"{pod_prefix(run.workspace_id, run.run_id, run.attempt_no)}/plan.json")
         try:
@@ -270,20 +280,22 @@ class PodRunExecution(RunExecution):
             )["Body"].read()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            return None, None if code in ("NoSuchKey", "404") else f"its outcome could not be read: {code}"
+            missing = code in ("NoSuchKey", "404")
+            return None, None if missing else f"its outcome could not be read: {code}", False
         except BotoCoreError as exc:
-            return None, f"its outcome could not be read: {exc}"
+            return None, f"its outcome could not be read: {exc}", False
         if len(body) > MAX_OUTCOME_BYTES:
-            return None, f"its outcome is larger than {MAX_OUTCOME_BYTES} bytes"
+            return None, f"it is larger than {MAX_OUTCOME_BYTES} bytes", True
         try:
             outcome = PodOutcome.model_validate_json(body)
         except ValidationError as exc:
-            return None, f"its outcome is not valid: {exc.error_count()} problem(s)"
+            return None, f"it is not a pod outcome ({exc.error_count()} problem(s))", True
+        # GUARD: results in the plan's order, events of the plan's phases: nothing about another run or phase.
         if [r.phase for r in outcome.results] != expected[: len(outcome.results)] or any(
             e.phase not in expected for e in outcome.events
         ):
-            return None, "its outcome names phases that are not the plan's, or not in its order"
-        return outcome, None
+            return None, "it names phases that are not the plan's, or not in the plan's order", True
+        return outcome, None, False
 
     def _store_log(self, job: str, phase: str) -> None:
         try:

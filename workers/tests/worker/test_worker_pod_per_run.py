@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from controlroom import keys
 from controlroom.artifacts import ArtifactStore, s3_client
 from controlroom.artifacts.credentials import CredentialVendor
 from controlroom.client.control_plane import ControlPlane
+from controlroom.executor.launchers import launcher_from_env
 from controlroom.executor.loop import Executor, ExecutorOptions
 from controlroom.executor.podrun import PodRunLauncher, PodRunSettings
 from controlroom.settings import StorageSettings
@@ -255,3 +257,41 @@ def test_a_job_the_api_refuses_fails_the_run_with_a_stable_error_class(
     assert attempt["retryable"] is False
     assert not kube.jobs
     assert not kube.secrets
+
+
+# A pod whose tenant code writes an outcome of its own (with the run's credentials, which it holds).
+FORGE = r"""
+import json, os, sys
+import boto3
+bucket, key = sys.argv[-1][5:].split("/", 1)
+result = {"phase": "intruder", "kind": "shell", "status": "succeeded", "exit_code": 0, "signal": None,
+          "duration_seconds": 0.1, "cpu_seconds": 0.0, "peak_rss_bytes": 0, "stdout_bytes": 0, "stderr_bytes": 0}
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"])
+s3.put_object(Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/outcome.json", Body=json.dumps({"results": [result]}))
+"""
+
+
+def test_an_outcome_that_is_not_the_plans_fails_the_run_without_retries(
+    make_queue: Callable[..., Queue], pod_worker: Callable[..., PodWorker]
+) -> None:
+    queue = make_queue([shell("true", name="honest")], retries={"max_attempts": 3})
+    kube = FakeKubernetes(entrypoint=[sys.executable, "-c", FORGE])
+    run = queue.submit()
+    pod_worker(queue, kube)
+    final = queue.wait_for(run, {"succeeded", "failed", "cancelled"}, timeout=60)
+    assert final["status"] == "failed"
+    (attempt,) = queue.attempts(run)
+    assert attempt["error_class"] == "pod_outcome_invalid"
+    assert "not the plan's" in attempt["error_message"]
+    assert attempt["retryable"] is False
+
+
+def test_the_launcher_setting_and_the_run_image_are_checked() -> None:
+    assert launcher_from_env({}) == "process"
+    assert launcher_from_env({"CONTROLROOM_RUN_LAUNCHER": "Kubernetes-Job"}) == "kubernetes-job"
+    with pytest.raises(ValueError, match="must be one of process, kubernetes-job"):
+        launcher_from_env({"CONTROLROOM_RUN_LAUNCHER": "docker"})
+    with pytest.raises(ValueError, match="CONTROLROOM_RUN_IMAGE"):
+        PodRunSettings.from_env({"CONTROLROOM_RUN_LAUNCHER": "kubernetes-job"})
+    settings = PodRunSettings.from_env({"CONTROLROOM_RUN_IMAGE": IMAGE, "CONTROLROOM_RUN_NAMESPACE": "runs"})
+    assert (settings.image, settings.namespace, settings.service_account) == (IMAGE, "runs", "controlroom-run")
