@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
 import threading
 import time
@@ -295,3 +297,31 @@ def test_the_launcher_setting_and_the_run_image_are_checked() -> None:
         PodRunSettings.from_env({"CONTROLROOM_RUN_LAUNCHER": "kubernetes-job"})
     settings = PodRunSettings.from_env({"CONTROLROOM_RUN_IMAGE": IMAGE, "CONTROLROOM_RUN_NAMESPACE": "runs"})
     assert (settings.image, settings.namespace, settings.service_account) == (IMAGE, "runs", "controlroom-run")
+
+
+def _worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The worker's exit and its stderr as one line (typer boxes and wraps the message)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "controlroom.cli", "worker", "--pool", "p-pods", "--once"],
+        env=env | {"CONTROLROOM_STORAGE_PROBE": "off"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    done.stderr = " ".join(re.sub(r"[│╭╮╰╯─]", " ", done.stderr).split())
+    return done
+
+
+def test_a_worker_refuses_jobs_per_run_with_shared_credentials_or_without_a_run_image() -> None:
+    shared = _worker(
+        dict(os.environ) | {"CONTROLROOM_RUN_LAUNCHER": "kubernetes-job", "CONTROLROOM_STORAGE_CREDENTIALS": "shared"}
+    )
+    assert shared.returncode == 2, shared.stderr[-2000:]
+    assert "only the run's vended credentials" in shared.stderr
+    no_image = _worker(dict(os.environ) | {"CONTROLROOM_RUN_LAUNCHER": "kubernetes-job"})
+    assert no_image.returncode == 2, no_image.stderr[-2000:]
+    assert "CONTROLROOM_RUN_IMAGE" in no_image.stderr
+    unknown = _worker(dict(os.environ) | {"CONTROLROOM_RUN_LAUNCHER": "docker"})
+    assert unknown.returncode == 2, unknown.stderr[-2000:]
+    assert "must be one of process, kubernetes-job" in unknown.stderr
