@@ -252,6 +252,7 @@ async function runView(runId, fresh, current) {
   for (const e of events) if (e.type.startsWith("artifact.verif")) verification.set(e.payload.artifact_id, { ok: e.type === "artifact.verified", ts: e.ts });
   const scroll = window.scrollY;
   const focusedId = document.activeElement && document.activeElement.id;
+  const logScroll = new Map([...view.querySelectorAll(".fulllog")].map((el) => [el.dataset.artifact, el.querySelector("pre").scrollTop]));
   setView(
     h("p", {}, h("a", { href: "#/runs" }, "← runs")),
     h("h1", {}, `Run `, h("span", { class: "mono" }, run.run_id), " ", statusEl(run.status)),
@@ -271,7 +272,7 @@ async function runView(runId, fresh, current) {
         h("h2", {}, "params"), h("pre", {}, JSON.stringify(detail.params || {}, null, 2)),
         h("h2", {}, "required labels"), h("pre", {}, Object.keys(detail.required_labels || {}).length ? JSON.stringify(detail.required_labels, null, 2) : "none"))),
     h("h2", {}, "phases (latest attempt)"), gantt(phases),
-    h("h2", {}, "logs"), logsSection(run, phases, artifacts),
+    h("h2", {}, "logs"), logsSection(run, phases, artifacts, events),
     h("h2", {}, "attempts"),
     table([
       { title: "#", width: "40px", num: true, cell: (a) => a.attempt_no },
@@ -300,6 +301,7 @@ async function runView(runId, fresh, current) {
       { title: "message", cell: (e) => oneLine(e.message) },
     ], events.filter((e) => state.showArtifactEvents || !e.type.startsWith("artifact.")), { empty: "no events" }),
   );
+  for (const [id, top] of logScroll) { const pre = document.querySelector(`.fulllog[data-artifact="${id}"] pre`); if (pre) pre.scrollTop = top; }
   if (!fresh) { window.scrollTo(0, scroll); if (focusedId) document.getElementById(focusedId)?.focus(); }
 }
 
@@ -331,18 +333,59 @@ function gantt(phases) {
   }));
 }
 
-function logsSection(run, phases, artifacts) {
+function logsSection(run, phases, artifacts, events) {
   if (!phases.length) return h("p", { class: "muted" }, "no logs yet");
+  // The log objects of the attempt the phases are from (a retried run has one set per attempt).
+  const latest = [...events].reverse().find((e) => (e.type === "phase.started" || e.type === "phase.finished") && e.attempt_id);
+  const ofLatest = artifacts.filter((a) => a.name.startsWith("logs/") && (!latest || a.attempt_id === latest.attempt_id));
   return h("div", {}, phases.map((p) => {
     const streams = ["stderr", "stdout"].filter((s) => p.tails[s]);
-    const full = artifacts.filter((a) => a.phase === p.phase && a.name.startsWith("logs/"));
+    const full = ofLatest.filter((a) => a.phase === p.phase);
     return h("div", { class: "card", "data-phase": p.phase },
       h("strong", {}, p.phase),
       streams.length ? streams.map((s) => [h("div", { class: "muted" }, `${s}: last ${p.tails[s].tail.length} lines of ${p.tails[s].lines} (${p.tails[s].bytes} bytes)`),
         h("pre", { class: `log log-${s}` }, p.tails[s].tail.join("\n"))]) : h("div", { class: "muted" }, "no output"),
-      full.length ? h("div", { class: "muted" }, "full log: ", h("code", {}, `controlroom logs ${short(run.run_id)} --phase ${p.phase}`),
-        " · ", full.map((a) => h("span", { class: "mono" }, `${a.name} sha256 ${a.sha256.slice(0, 12)}… `))) : null);
+      full.length ? h("div", { class: "fulllog-bar" }, "full log: ",
+        full.map((a) => h("button", {
+          type: "button", class: "fulllog-btn", id: `full-${p.phase}-${a.name.replace(/[^A-Za-z0-9_-]/g, "-")}`,
+          "aria-expanded": fullLogs.has(a.id) ? "true" : "false", "aria-controls": `fulllog-${a.id}`,
+          onclick: () => toggleFullLog(a),
+        }, `${fullLogs.has(a.id) ? "hide" : "show"} ${a.name.replace(/^logs\//, "")}`)),
+        h("span", { class: "muted" }, " · or ", h("code", {}, `controlroom logs ${short(run.run_id)} --phase ${p.phase}`))) : null,
+      full.filter((a) => fullLogs.has(a.id)).map(fullLogPanel));
   }));
+}
+
+// -- the full log on demand: the artifact-download Edge Function, with the session's token ------------
+// State outlives the 5 s re-render: artifact id → {state: loading|ok|error, text, note}. The panel has a
+// fixed height from the first click (loading, then text), so nothing below it moves when it arrives.
+const fullLogs = new Map();
+
+async function toggleFullLog(a) {
+  if (fullLogs.has(a.id)) { fullLogs.delete(a.id); show(false); return; }
+  fullLogs.set(a.id, { state: "loading", text: "", note: `reading ${a.name} (${a.size_bytes} bytes)…` });
+  show(false);
+  const { data, error, response } = await db.functions.invoke(`artifact-download?artifact_id=${a.id}`, { method: "GET" });
+  if (!fullLogs.has(a.id)) return; // hidden meanwhile
+  if (error) {
+    let reason = error.message;
+    try { const body = await error.context.json(); reason = `${body.code || body.msg || ""} ${body.message || ""} ${body.details || ""}`.trim(); } catch { /* not JSON */ }
+    fullLogs.set(a.id, { state: "error", text: "", note: `could not read the full log: ${reason}` });
+  } else {
+    const verified = response.headers.get("X-Artifact-Verified") === "sha256" && response.headers.get("X-Artifact-Sha256") === a.sha256;
+    fullLogs.set(a.id, {
+      state: verified ? "ok" : "error", text: verified ? data : "",
+      note: verified ? `sha256 verified · ${a.sha256.slice(0, 16)}… · ${a.size_bytes} bytes` : "the answer was not verified against the recorded sha256: not shown",
+    });
+  }
+  show(false);
+}
+
+function fullLogPanel(a) {
+  const entry = fullLogs.get(a.id);
+  return h("div", { class: "fulllog", id: `fulllog-${a.id}`, "data-artifact": a.id },
+    h("div", { class: `fulllog-note ${entry.state === "ok" ? "s-ok" : entry.state === "error" ? "error" : "muted"}`, role: "status" }, entry.note),
+    h("pre", { class: "log fulllog-text", tabindex: "0", "aria-label": `full log ${a.phase} ${a.name}` }, entry.text));
 }
 
 // -- queues ---------------------------------------------------------------------------------------

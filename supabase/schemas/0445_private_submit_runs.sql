@@ -311,7 +311,8 @@ begin
             x.e ->> 'spec_version' as spec_version,
             x.e ->> 'spec_hash' as spec_hash,
             coalesce(x.e -> 'params', '{}'::jsonb) as params_in,
-            coalesce((x.e ->> 'priority')::integer, 0) as priority,
+            -- JSON has numbers, not integers: 1.0 is the integer 1 (assert_submit_item checked it).
+            coalesce((x.e ->> 'priority')::numeric::integer, 0) as priority,
             x.e ->> 'idempotency_key' as idempotency_key,
             (x.e ->> 'due_by')::timestamptz as requested_due_by
         from pg_catalog.jsonb_array_elements(submit_runs.items) with ordinality as x (e, n)

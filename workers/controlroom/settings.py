@@ -46,6 +46,9 @@ class StackSettings:
     # The local alert dispatcher (supabase/functions/alert-dispatch/local.ts); by default the API's port
     # + 7, so stacks on other ports never share it.
     functions_port: int = 54328
+    # The Edge Functions runtime (supabase/functions/_runtime/main.ts) that the gateway's /functions/v1
+    # routes to; by default the API's port + 9 (+8 is the S3 endpoint's default).
+    edge_port: int = 54330
     # Object Lock retention of every artifact the executors upload: COMPLIANCE (nobody, the admin
     # included, deletes or changes the version before it expires), GOVERNANCE, or off (for a bucket
     # without Object Lock). The local stack's bucket is created with Object Lock unless off.
@@ -69,6 +72,7 @@ class StackSettings:
             bucket=os.environ.get("CONTROLROOM_BUCKET") or "controlroom-artifacts",
             page_port=_int("CONTROLROOM_PAGE_PORT", 54323),
             functions_port=_int("CONTROLROOM_FUNCTIONS_PORT", _int("CONTROLROOM_API_PORT", 54321) + 7),
+            edge_port=_int("CONTROLROOM_EDGE_PORT", _int("CONTROLROOM_API_PORT", 54321) + 9),
             object_lock_mode=_lock_mode(os.environ.get("CONTROLROOM_OBJECT_LOCK_MODE") or "COMPLIANCE"),
             object_lock_days=_int("CONTROLROOM_OBJECT_LOCK_DAYS", 1),
             spark=(os.environ.get("CONTROLROOM_SPARK") or "0").strip().lower() in ("1", "true", "yes"),

@@ -54,6 +54,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=None, help="repetitions per figure (default 3, quick 1)")
     p.add_argument("--latency-seconds", type=float, default=None, help="submission window (20 s, quick 5 s)")
     p.add_argument("--latency-executors", default="1,8")
+    p.add_argument("--submit-interval-ms", type=float, default=10.0, help="one run submitted every this many ms (10)")
     p.add_argument("--lifecycle-runs", type=int, default=None, help="queued runs (20,000, quick 2,000)")
     p.add_argument("--lifecycle-executors", default="1,8,32")
     p.add_argument("--lifecycle-cap-seconds", type=float, default=None, help="time cap per drain (20 s, quick 3 s)")
@@ -122,7 +123,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         quick=q,
         latency_seconds=args.latency_seconds or (5.0 if q else 20.0),
         latency_executors=_ints(args.latency_executors),
-        submit_interval=0.01,
+        submit_interval=args.submit_interval_ms / 1000,
         lifecycle_runs=args.lifecycle_runs or (2000 if q else 20000),
         lifecycle_executors=_ints(args.lifecycle_executors),
         lifecycle_cap_seconds=args.lifecycle_cap_seconds or (3.0 if q else 20.0),

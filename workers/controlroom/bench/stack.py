@@ -51,6 +51,8 @@ class BenchStack:
         self.env.pop("S3_ENDPOINT_URL", None)
         # The alerting scenario runs its own dispatcher; the stack's would only add load to the others.
         self.env["CONTROLROOM_ALERT_DISPATCH"] = "off"
+        # No scenario calls an Edge Function: the runtime would be one more process beside the measured ones.
+        self.env["CONTROLROOM_EDGE_RUNTIME"] = "off"
         self.started = False
 
     def _controlroom(self, *args: str) -> str:

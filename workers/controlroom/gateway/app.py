@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote
 import asyncpg
 import orjson
 
-from controlroom.gateway import cors, db, kong, paging, read, rpc
+from controlroom.gateway import cors, db, functions, kong, paging, read, rpc
 from controlroom.gateway.auth import Authenticator, Identity, check_api_key
 from controlroom.gateway.config import GatewayConfig
 from controlroom.gateway.errors import ApiError, not_found_path, not_implemented, schema_not_exposed
@@ -45,10 +45,17 @@ KNOWN_PREFS = (
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, pool: db.Pool, log: RequestLog) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        pool: db.Pool,
+        log: RequestLog,
+        edge: functions.FunctionsRoute | None = None,
+    ) -> None:
         self.config = config
         self.pool = pool
         self.log = log
+        self.edge = edge or functions.FunctionsRoute(None)
         self.auth = Authenticator(config.jwt_secret, config.anon_role)
         self.cache = SchemaCache()
         self._keys_cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
@@ -56,7 +63,10 @@ class Gateway:
     def screen(self, method: str, target: str, headers: dict[str, str]) -> Response | None:
         """Kong's checks on the head alone, so a request without a valid apikey has its body unread.
 
-        A CORS preflight is answered here, before the apikey check: browsers send it without one."""
+        A CORS preflight is answered here, before the apikey check: browsers send it without one.
+        The /functions/v1/ route has no key-auth: its requests go on to the Edge Functions."""
+        if functions.routed(target):
+            return None
         refusal = kong.screen(target, headers, self.config.api_keys, method=method, cors_preflight=True)
         if refusal is not None:
             self.refused(refusal.status, method, target)
@@ -74,6 +84,11 @@ class Gateway:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         path = request.target.split("?", 1)[0]
+        if functions.routed(request.target):
+            # Kong's functions route: passed through, CORS and all, to the function (gateway/functions.py).
+            response = await self.edge.forward(request)
+            self.log.request(request.method, path, response.status, (time.perf_counter() - started) * 1000, "-")
+            return response
         profile: list[tuple[str, str]] = []
         role = ["-"]  # filled in once the JWT is verified, so failed requests log their role too
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from controlroom.gateway import kong
+from controlroom.gateway import functions, kong
 from controlroom.gateway.auth import check_api_key
 from controlroom.gateway.config import GatewayConfig
 from controlroom.gateway.errors import ApiError
@@ -82,8 +82,11 @@ async def main(config: GatewayConfig, binary: str) -> None:
     proc = await asyncio.create_subprocess_exec(binary, str(conf), env=env)
     upstream = f"http://127.0.0.1:{port}"
     client = httpx.AsyncClient(base_url=upstream, timeout=60)
+    edge = functions.FunctionsRoute.from_env()
 
     async def handle(request: Request) -> Response:
+        if functions.routed(request.target):
+            return await edge.forward(request)
         path, _, query = request.target.partition("?")
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             return Response(404, kong.NO_ROUTE)
@@ -112,6 +115,8 @@ async def main(config: GatewayConfig, binary: str) -> None:
         )
 
     def screen(method: str, target: str, headers: dict[str, str]) -> Response | None:
+        if functions.routed(target):
+            return None
         return kong.screen(target, headers, config.api_keys, method=method, cors_preflight=True)
 
     server = await serve(handle, config.host, config.port, config.limits, screen)
@@ -128,3 +133,4 @@ async def main(config: GatewayConfig, binary: str) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(proc.wait(), 5)
     await client.aclose()
+    await edge.close()

@@ -8,7 +8,7 @@ import signal
 
 import asyncpg
 
-from controlroom.gateway import db, realtime, schema_cache
+from controlroom.gateway import db, functions, realtime, schema_cache
 from controlroom.gateway.app import Gateway
 from controlroom.gateway.config import GatewayConfig
 from controlroom.gateway.http import serve
@@ -80,7 +80,8 @@ async def main(config: GatewayConfig) -> None:
     log = RequestLog()
     pool = db.Pool(config.db_uri, config.pool_size)
     await pool.open()
-    gateway = Gateway(config, pool, log)
+    edge = functions.FunctionsRoute.from_env()
+    gateway = Gateway(config, pool, log, edge)
     watcher = SchemaWatcher(gateway, config, log)
     ready = asyncio.Event()
     watch_task = asyncio.create_task(watcher.run(ready))
@@ -105,4 +106,5 @@ async def main(config: GatewayConfig) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await pool.close()
+    await edge.close()
     log.event("stopped")

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from controlroom import keys
+from controlroom.localstack.functions import EdgeRuntime
 from controlroom.localstack.postgres import Cluster
 from controlroom.localstack.procs import (
     pid_alive,
@@ -54,7 +55,7 @@ class DataApi:
 
     def environment(self) -> dict[str, str]:
         secrets = self.cluster.secrets
-        return {
+        env = {
             "PGRST_DB_URI": self.cluster.url("authenticator", secrets.authenticator_password),
             "PGRST_DB_SCHEMAS": "public",
             "PGRST_DB_ANON_ROLE": "anon",
@@ -68,6 +69,11 @@ class DataApi:
             "CONTROLROOM_ANON_KEY": keys.api_key("anon", secrets.jwt_secret, secrets.issued_at),
             "CONTROLROOM_SERVICE_ROLE_KEY": keys.api_key("service_role", secrets.jwt_secret, secrets.issued_at),
         }
+        edge = EdgeRuntime(self.settings)
+        if edge.enabled():
+            # Kong's /functions/v1/ route: the stack's Edge Functions runtime (localstack/functions.py).
+            env["CONTROLROOM_EDGE_RUNTIME_URL"] = edge.url
+        return env
 
     def running(self) -> bool:
         pid = read_pid(self.pidfile)

@@ -14,6 +14,7 @@ from controlroom import keys
 from controlroom.localstack.api import DataApi
 from controlroom.localstack.dispatch import AlertDispatcher
 from controlroom.localstack.errors import StackError
+from controlroom.localstack.functions import EdgeRuntime
 from controlroom.localstack.migrate import apply_bootstrap, push_migrations
 from controlroom.localstack.page import ControlRoomPage
 from controlroom.localstack.postgres import Cluster
@@ -86,6 +87,7 @@ class LocalStack:
         self.page = ControlRoomPage(self.settings)
         self.spark = SparkServer(self.settings, self.s3)
         self.dispatcher = AlertDispatcher(self.settings)
+        self.functions = EdgeRuntime(self.settings)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -120,6 +122,9 @@ class LocalStack:
             if self.page.available():
                 progress("starting the control room page")
                 self.page.start(self.api.url, keys.api_key("anon", self.secrets.jwt_secret, self.secrets.issued_at))
+            if self.api.running() and self.functions.available() and self.functions.enabled():
+                progress("starting the Edge Functions (supabase/functions, Deno) behind /functions/v1")
+                self.functions.start(self.function_environment(), self.secrets.jwt_secret)
             if self.api.running() and self.dispatcher.available() and self.dispatcher.enabled():
                 progress("starting the alert dispatcher (supabase/functions/alert-dispatch, Deno)")
                 service_key = keys.api_key("service_role", self.secrets.jwt_secret, self.secrets.issued_at)
@@ -131,6 +136,8 @@ class LocalStack:
             # First: it calls the API, and SIGTERM lets it record the round in flight.
             if self.dispatcher.stop():
                 stopped.append("alert-dispatch")
+            if self.functions.stop():
+                stopped.append("edge-functions")
             if self.page.stop():
                 stopped.append("page")
             if self.api.stop():
@@ -164,10 +171,30 @@ class LocalStack:
             ("page", self.page.healthy),
             ("spark", self.spark.healthy),
             ("alert-dispatch", self.dispatcher.healthy),
+            ("edge-functions", self.functions.healthy),
         ):
             ok, detail = probe()
             out.append(ComponentStatus(name, ok, detail))
         return out
+
+    def function_environment(self) -> dict[str, str]:
+        """What the Edge Runtime gives every function (SUPABASE_URL and the API keys), plus the settings
+        artifact-download reads: the local S3 endpoint and, as its read credentials, the stack's admin
+        identity (hosted: a key that may only read the bucket; docs/control-room.md, "Full log")."""
+        sec = self.secrets
+        env = {
+            "SUPABASE_URL": self.api.url,
+            "SUPABASE_ANON_KEY": keys.api_key("anon", sec.jwt_secret, sec.issued_at),
+            "SUPABASE_SERVICE_ROLE_KEY": keys.api_key("service_role", sec.jwt_secret, sec.issued_at),
+            "S3_ENDPOINT_URL": self.s3.endpoint_url,
+            "CONTROLROOM_BUCKET": self.settings.bucket,
+            "AWS_REGION": LOCAL_REGION,
+        }
+        identities = self.s3.identities()
+        if identities is not None:
+            env["AWS_ACCESS_KEY_ID"] = identities.admin.access_key_id
+            env["AWS_SECRET_ACCESS_KEY"] = identities.admin.secret_access_key
+        return env
 
     def environment(self) -> dict[str, str]:
         s, sec = self.settings, self.secrets
@@ -185,6 +212,7 @@ class LocalStack:
             "CONTROLROOM_S3_PORT": str(s.s3_port),
             "CONTROLROOM_PAGE_URL": self.page.url,
             "CONTROLROOM_FUNCTIONS_URL": self.dispatcher.url,
+            "CONTROLROOM_EDGE_URL": self.functions.url,
         }
         if s.spark:
             env["CONTROLROOM_SPARK_ENDPOINTS"] = f"default={self.spark.url}"

@@ -17,6 +17,7 @@ from tests.cli.conftest import SpecFiles, invoke, publish, run_cli, wait_for_sta
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 DENIED = "permission denied: s3://raw/2026"
+FIRST_LINE = "loading 42 partitions"  # the first stderr line of the failing phase, 41 lines before its end
 
 
 def submit(path: Path) -> str:
@@ -39,7 +40,11 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
             {
                 "name": "load",
                 "kind": "shell",
-                "argv": ["sh", "-c", "echo 'permission denied: s3://raw/2026' >&2; exit 2"],
+                "argv": [
+                    "sh",
+                    "-c",
+                    f"echo '{FIRST_LINE}' >&2; seq 1 40 >&2; echo 'permission denied: s3://raw/2026' >&2; exit 2",
+                ],
             },
         ],
         retries={"max_attempts": 1},
@@ -110,6 +115,17 @@ def test_an_on_call_engineer_answers_the_questions_on_the_page(
     expect(page.locator("h1")).to_contain_text(failed_id)
     expect(page.locator("[data-phase=load] pre.log-stderr")).to_contain_text(DENIED)
     expect(page.locator("#gantt")).to_contain_text("exit 2")
+
+    # The full log on demand: the artifact-download Edge Function, called through /functions/v1 with the
+    # session's token, returns the object once its SHA-256 matched the record. Its first line is not in
+    # the tail the executor reported.
+    load = page.locator("[data-phase=load]")
+    expect(load.locator("pre.log-stderr")).not_to_contain_text(FIRST_LINE)
+    load.get_by_role("button", name="show stderr.log").click()
+    panel = load.locator(".fulllog")
+    expect(panel.locator(".fulllog-note")).to_contain_text("sha256 verified")
+    expect(panel.locator("pre")).to_contain_text(FIRST_LINE)
+    expect(panel.locator("pre")).to_contain_text(DENIED)
     page.screenshot(path=str(shots / "run-detail.png"), full_page=True)
 
     # A queued run says why it waits: the control plane's answer (explain_wait). The worker above ran

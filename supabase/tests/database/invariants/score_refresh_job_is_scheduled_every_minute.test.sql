@@ -9,8 +9,8 @@ select results_eq(
 );
 select matches(
     (select j.command from cron.job as j where j.jobname = 'controlroom_refresh_scores'),
-    'public\.refresh_scores\(v_pool, 10000, pg_catalog\.now\(\)\);\s+commit;',
-    'the job refreshes each pool in bounded batches of 10000 runs, committing after each'
+    'for v_batch in 1\.\.10 loop\s+v_reply := public\.refresh_scores\(v_pool, 1000, pg_catalog\.now\(\)\);\s+commit;',
+    'the job refreshes each pool in up to 10 batches of 1000 runs, committing after each'
 );
 
 select * from finish();
