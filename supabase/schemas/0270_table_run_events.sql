@@ -32,6 +32,9 @@ create table public.run_events (
 
 create index run_events_run_id_idx on public.run_events (run_id, id);
 create index run_events_workspace_id_idx on public.run_events (workspace_id);
+-- Retention of verification records (0340 purge_artifact_verifications): small, only those events.
+create index run_events_verifications_idx on public.run_events (workspace_id, ts)
+where type in ('artifact.verified', 'artifact.verification_failed');
 
 comment on table public.run_events is
 'Append-only structured events of runs, from executors (emit_events) and from the control plane (source system). UPDATE and DELETE raise; only private.purge_finished_runs removes rows.';

@@ -54,6 +54,8 @@ create table public.artifacts (
 
 create index artifacts_workspace_id_idx on public.artifacts (workspace_id);
 create index artifacts_run_id_idx on public.artifacts (run_id, created_at);
+-- Retention (0622): a workspace's artifacts in registration order, from the expiry queue's mark on.
+create index artifacts_workspace_id_created_at_idx on public.artifacts (workspace_id, created_at);
 
 comment on table public.artifacts is
 'Write-once records of objects that executors uploaded to the data plane (register_artifact), with the SHA-256 and size that verify checks. Unique per (attempt, phase, name) and per uri. UPDATE and DELETE raise; only the retention purge removes rows (with their run).';

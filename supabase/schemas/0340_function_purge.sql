@@ -125,3 +125,33 @@ $$;
 
 comment on function private.purge_run_events(uuid, timestamptz, integer) is
 'Retention of one workspace: deletes up to max_rows run events older than older_than (by ts) of its finished runs.';
+
+create function private.purge_artifact_verifications(workspace_id uuid, older_than timestamptz, max_rows integer)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_count bigint;
+begin
+    perform pg_catalog.set_config('controlroom.purging', 'on', true);
+    -- Of any run: a verification is a later reading of a run's outputs, not part of its execution
+    -- history. The partial index run_events_verifications_idx keeps the search to these events.
+    delete from public.run_events as e
+    where e.id = any(array(
+        select v.id
+        from public.run_events as v
+        where v.workspace_id = purge_artifact_verifications.workspace_id
+            and v.type in ('artifact.verified', 'artifact.verification_failed')
+            and v.ts < purge_artifact_verifications.older_than
+        order by v.ts
+        limit purge_artifact_verifications.max_rows
+    ));
+    get diagnostics v_count = row_count;
+    perform pg_catalog.set_config('controlroom.purging', 'off', true);
+    return v_count;
+end
+$$;
+
+comment on function private.purge_artifact_verifications(uuid, timestamptz, integer) is
+'Retention of one workspace: deletes up to max_rows verification records (artifact.verified / artifact.verification_failed run events) older than older_than (by ts), of any run.';

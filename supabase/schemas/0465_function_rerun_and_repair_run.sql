@@ -206,12 +206,26 @@ begin
         detail = 'A repair reuses the recorded outputs (artifacts) of every phase before from_phase.',
         hint = pg_catalog.format('Repair from %s or an earlier phase.', v_missing);
     end if;
+    -- GUARD: an output whose object retention deleted (or is deleting) cannot be reused (0622).
+    select (r.value ->> 'phase') || '/' || (r.value ->> 'name') into v_missing
+    from pg_catalog.jsonb_array_elements(v_reused) as r (value)
+    inner join public.artifact_expiry_queue as q on q.artifact_id = (r.value ->> 'artifact_id')::uuid
+    where q.status in ('leased', 'expired')
+    order by 1
+    limit 1;
+    if v_missing is not null then
+        raise exception 'output % of run % expired under the workspace''s retention policy, so it cannot be reused',
+            v_missing, v_parent.id
+        using errcode = 'PT409',
+        detail = 'A repair reuses the recorded outputs of every phase before from_phase; retention deleted this object from S3 (artifact_expiries).',
+        hint = 'Rerun the run (rerun_run), or repair from the phase that produced this output.';
+    end if;
     return private.resubmit_run(v_parent, 'repair', v_from, v_reused, repair_run.idempotency_key, v_as_of);
 end
 $$;
 
 comment on function public.repair_run(uuid, text, text, timestamptz) is
-'Submits a run that re-executes a failed, timed-out or cancelled run from from_phase (default: the phase its last attempt ended in), reusing the recorded outputs of the phases before it; the executor checks each reused artifact''s SHA-256 before trusting it. Same spec version, params and priority; linked in run_lineage (kind repair, reused). PT409 when the run succeeded or is active, or a phase before from_phase did not finish; 22023 unknown phase; PT404 unknown run.';
+'Submits a run that re-executes a failed, timed-out or cancelled run from from_phase (default: the phase its last attempt ended in), reusing the recorded outputs of the phases before it; the executor checks each reused artifact''s SHA-256 before trusting it. Same spec version, params and priority; linked in run_lineage (kind repair, reused). PT409 when the run succeeded or is active, a phase before from_phase did not finish, or an output to reuse expired (retention); 22023 unknown phase; PT404 unknown run.';
 
 revoke execute on function public.repair_run(uuid, text, text, timestamptz) from public, anon, authenticated;
 grant execute on function public.repair_run(uuid, text, text, timestamptz) to authenticated, service_role;

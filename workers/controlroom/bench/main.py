@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from controlroom.bench import alerting, report, scenarios, wakeup
+from controlroom.bench import alerting, purge, report, scenarios, wakeup
 from controlroom.bench.scenarios import Config, Results
 from controlroom.bench.stack import BenchStack, load_average, machine
 from controlroom.settings import project_root
@@ -34,6 +34,7 @@ SCENARIOS = (
     "alerting",
     "reclaim",
     "sweepcost",
+    "purge",
 )
 
 
@@ -89,6 +90,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, default=None, help="measured window per idle case (20 s, quick 5 s)")
     p.add_argument("--reclaim-runs", type=int, default=None, help="runs on the killed worker (8, quick 4)")
     p.add_argument("--reclaim-backoffs", default="0,10", help="retry base_seconds of the reclaim spec, per case")
+    p.add_argument(
+        "--purge-events",
+        default=None,
+        help="old run events the retention purge removes, per case (1000000; quick 100000; 10000000 for 10M)",
+    )
     p.add_argument("--processes", type=int, default=4, help="client processes the executors are spread over")
     p.add_argument("--ports", default="29522,29521,29529", help="Postgres, API and S3 ports of the stack")
     p.add_argument(
@@ -140,6 +146,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         idle_seconds=args.idle_seconds or (5.0 if q else 20.0),
         reclaim_runs=args.reclaim_runs or (4 if q else 8),
         reclaim_backoffs=[float(x) for x in args.reclaim_backoffs.split(",") if x.strip()],
+        purge_events=_ints(args.purge_events or ("100000" if q else "1000000")),
     )
 
 
@@ -191,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             "wakecost": wakeup.trigger_cost,
             "reclaim": scenarios.reclaim,
             "sweepcost": scenarios.sweep_cost,
+            "purge": purge.purge,
         }
         for name in SCENARIOS:
             if name in wanted:

@@ -72,6 +72,7 @@ class Config:
     reclaim_runs: int = 8
     reclaim_backoffs: list[float] = field(default_factory=lambda: [0.0, 10.0])
     sweep_cost_passes: int = 200
+    purge_events: list[int] = field(default_factory=lambda: [1_000_000])
 
 
 class Results:

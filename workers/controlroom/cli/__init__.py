@@ -15,6 +15,8 @@ from controlroom.cli.events import register as register_events
 from controlroom.cli.lineage import register as register_lineage
 from controlroom.cli.oncall import register as register_oncall
 from controlroom.cli.page_open import register as register_page_open
+from controlroom.cli.podrun import register as register_podrun
+from controlroom.cli.retention import register as register_retention
 from controlroom.cli.routes import register as register_routes
 from controlroom.cli.runs import register as register_runs
 from controlroom.cli.schedules import register as register_schedules
@@ -54,6 +56,7 @@ def _options(
 
 register_stack(app)
 register_worker(app)
+register_podrun(app)
 register_specs(app)
 register_submit(app)
 register_runs(app)
@@ -66,6 +69,7 @@ register_storage(app)
 register_schedules(app)
 register_routes(app)
 register_alerts(app)
+register_retention(app)
 
 err = Console(stderr=True)
 

@@ -20,9 +20,15 @@ from controlroom.cli import common
 from controlroom.cli.common import err, fail, handles_errors, out, print_json
 from controlroom.cli.progress import Tally
 from controlroom.client.control_plane import ControlPlane
-from controlroom.client.models import Artifact
+from controlroom.client.models import Artifact, ArtifactExpiry
 
-VERDICT_STYLES = {"ok": "green", "mismatch": "bold red", "missing": "bold red", "error": "bold red"}
+VERDICT_STYLES = {
+    "ok": "green",
+    "expired": "dim",
+    "mismatch": "bold red",
+    "missing": "bold red",
+    "error": "bold red",
+}
 
 
 class _ListByDefault(TyperGroup):
@@ -121,7 +127,8 @@ def verify(
 
     A record with an S3 version id is checked against exactly that version (recorded_intact), and the
     verdict is on what the uri serves now: a later put or delete marker over the key is reported
-    (superseded), as mismatch or missing."""
+    (superseded), as mismatch or missing. An artifact whose object retention deleted (artifacts_after_days)
+    is reported as expired: not read, not recorded, not a failure."""
     if (run_arg is None) == (not all_runs):
         fail("give a RUN or --all (exactly one of them)", hint="controlroom artifacts verify <run id>, or --all.")
     if workspace and not all_runs:
@@ -139,8 +146,10 @@ def verify(
         total = plane.count_artifacts(run_id=run_id, workspace_id=workspace_id)
         with Tally("verifying artifacts", total, quiet=as_json) as tally:
             for page in plane.artifact_pages(run_id=run_id, workspace_id=workspace_id):
+                expired = plane.artifact_expiries([row.id for row in page])
                 for row in page:
-                    result = _verify_and_record(plane, store, row)
+                    gone = expired.get(row.id)
+                    result = _expired(row, gone) if gone else _verify_and_record(plane, store, row)
                     counts[result["status"]] += 1
                     tally.advance()
                     if as_json or not result["ok"]:
@@ -165,6 +174,28 @@ def verify(
             _print_result(result, console=err)
     if bad or unchecked:
         raise typer.Exit(1)
+
+
+def _expired(row: Artifact, expiry: ArtifactExpiry) -> dict[str, Any]:
+    """Retention deleted the object on purpose (artifact_expiries): not read, not recorded, not a failure."""
+    return {
+        "artifact_id": str(row.id),
+        "run_id": str(row.run_id),
+        "phase": row.phase,
+        "name": row.name,
+        "uri": row.uri,
+        "expected_sha256": row.sha256,
+        "expected_size": row.size_bytes,
+        "actual_sha256": None,
+        "actual_size": None,
+        "version_id": row.version_id,
+        "superseded": False,
+        "recorded_intact": None,
+        "status": "expired",
+        "ok": True,
+        "expired_at": expiry.expired_at.isoformat(),
+        "expiry_outcome": expiry.outcome,
+    }
 
 
 def _verify_and_record(plane: ControlPlane, store: ArtifactStore, row: Artifact) -> dict[str, Any]:
@@ -219,6 +250,8 @@ def _print_result(result: dict[str, Any], console: Console = out) -> None:
         )
     elif status == "error":
         line.append(f"  not checked: {result['error']}", style="red")
+    elif status == "expired":
+        line.append(f"  deleted by retention at {result['expired_at']}", style="dim")
     if result.get("superseded"):
         # The recorded version is intact (Object Lock keeps it); someone wrote over the key since.
         line.append("  (the key now serves a later version or a delete marker)", style="yellow")

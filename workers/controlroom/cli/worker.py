@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import boto3
 import typer
@@ -19,6 +19,7 @@ from controlroom.artifacts.probe import StorageUnreachable, check_reachable, che
 from controlroom.client.control_plane import ControlPlane
 from controlroom.client.errors import ConfigurationError
 from controlroom.executor import hardening
+from controlroom.executor.launchers import LAUNCHER_KUBERNETES_JOB, launcher_from_env
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.loop import (
     DEFAULT_STARTUP_WAIT_SECONDS,
@@ -35,6 +36,9 @@ from controlroom.phases.identity import IdentityError, PhaseIdentities
 from controlroom.phases.launch import unreachable_reason
 from controlroom.settings import StackSettings, StorageSettings
 from controlroom.storage.provision import provisioner_from
+
+if TYPE_CHECKING:
+    from controlroom.executor.podrun import PodRunLauncher
 
 SAME_UID_WARNING = (
     "the worker is neither root nor holds CAP_SETUID+CAP_SETGID, so phases run as its own uid: they "
@@ -90,6 +94,33 @@ def storage_vendor(bucket: str, log: JsonLog) -> CredentialVendor | None:
         # first run. Production creates roles with `controlroom storage provision` (or Terraform).
         provisioner = provisioner_from(storage, bucket)
     return CredentialVendor(storage, provisioner=provisioner)
+
+
+def run_launcher(vendor: CredentialVendor | None, log: JsonLog) -> PodRunLauncher | None:
+    """CONTROLROOM_RUN_LAUNCHER: `process` (default) runs a run's phases as subprocesses of this worker;
+    `kubernetes-job` runs each run in a Job of its own (executor/podrun.py; deploy/kubernetes/overlays/
+    pod-per-run). Read before the environment is scrubbed (the cluster's credentials)."""
+    try:
+        launcher = launcher_from_env()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="CONTROLROOM_RUN_LAUNCHER") from None
+    if launcher != LAUNCHER_KUBERNETES_JOB:
+        return None
+    if vendor is None:
+        raise typer.BadParameter(
+            "a run's pod gets only the run's vended credentials: CONTROLROOM_RUN_LAUNCHER=kubernetes-job needs "
+            "CONTROLROOM_STORAGE_CREDENTIALS=vended (the default) and CONTROLROOM_WORKSPACE_ROLE_ARN",
+            param_hint="CONTROLROOM_RUN_LAUNCHER",
+        )
+    # The kubernetes extra: imported only by a worker that launches Jobs.
+    from controlroom.executor.podrun import PodRunLauncher, PodRunSettings, api_client
+
+    try:
+        settings = PodRunSettings.from_env()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="CONTROLROOM_RUN_IMAGE") from None
+    log("executor.pod_per_run", namespace=settings.namespace, image=settings.image)
+    return PodRunLauncher(api_client(), settings)
 
 
 def check_storage(store: ArtifactStore, vendor: CredentialVendor | None, log: JsonLog) -> None:
@@ -199,7 +230,8 @@ def register(app: typer.Typer) -> None:
         log = JsonLog(component="worker")
         vendor = storage_vendor(bucket, log)
         check_storage(store, vendor, log)
-        executor = Executor(plane, store, options, log, identities=identities, vendor=vendor)
+        pods = run_launcher(vendor, log)
+        executor = Executor(plane, store, options, log, identities=identities, vendor=vendor, pods=pods)
         # Everything that needed a secret has read it (the token, the S3 client, the phases' data
         # credentials): nothing the worker does later, or spawns, sees them in its environment.
         scrubbed = hardening.scrub_secrets()

@@ -19,6 +19,10 @@ from controlroom.client.boundedjson import Undecodable
 from controlroom.client.errors import ConfigurationError, InvalidReply
 from controlroom.client.models import (
     Artifact,
+    ArtifactExpiry,
+    ArtifactExpiryClaims,
+    ArtifactExpiryReply,
+    ArtifactExpiryResult,
     ArtifactReply,
     ClaimedRun,
     ClaimReply,
@@ -64,6 +68,8 @@ _lineage = TypeAdapter(list[RunLineage])
 SUBMIT_BATCH_MAX = 1000  # submit_runs' bound (PT413 above it)
 _events = TypeAdapter(list[RunEvent])
 _artifacts = TypeAdapter(list[Artifact])
+_expiries = TypeAdapter(list[ArtifactExpiry])
+_expiry_replies = TypeAdapter(list[ArtifactExpiryReply])
 
 # Columns read from run_attempts: everything a person may see, never the lease token.
 ATTEMPT_COLUMNS = (
@@ -456,6 +462,66 @@ class ControlPlane:
             nulls=("actual_sha256", "actual_size"),
         )
         return dict(data)
+
+    # -- retention (issue 16): artifact objects are deleted by the holder of a claim ---------------
+    def claim_artifact_expiries(
+        self,
+        claimer: str,
+        max_artifacts: int = 100,
+        lease_seconds: int = 300,
+        *,
+        workspace_id: UUID | str | None = None,
+        as_of: datetime | None = None,
+    ) -> ArtifactExpiryClaims:
+        """Service role: queue what the policies made due and lease up to max_artifacts of it. Never
+        re-sent by the client (a lost reply only holds the leases until they run out)."""
+        params = {
+            "claimer": claimer,
+            "max_artifacts": max_artifacts,
+            "lease_seconds": lease_seconds,
+            "workspace_id": _id(workspace_id) if workspace_id is not None else None,
+            "as_of": as_of.isoformat() if as_of else None,
+        }
+        return ArtifactExpiryClaims.model_validate(self._call("claim_artifact_expiries", params, idempotent=False))
+
+    def confirm_artifact_expiries(
+        self, results: list[ArtifactExpiryResult], *, as_of: datetime | None = None
+    ) -> list[ArtifactExpiryReply]:
+        """Record what became of each claimed object; safe to repeat (a repeat answers duplicate)."""
+        params = {
+            "results": [r.model_dump(mode="json", exclude_none=True) for r in results],
+            "as_of": as_of.isoformat() if as_of else None,
+        }
+        data = self._call("confirm_artifact_expiries", params, idempotent=True)
+        return _expiry_replies.validate_python(data["results"])
+
+    def set_retention_policy(
+        self,
+        workspace_id: UUID | str,
+        *,
+        events_after_days: int | None = None,
+        runs_after_days: int | None = None,
+        artifacts_after_days: int | None = None,
+        verifications_after_days: int | None = None,
+    ) -> dict[str, Any]:
+        """Replace the workspace's policy (None keeps that kind of history forever)."""
+        params = {
+            "workspace_id": _id(workspace_id),
+            "events_after_days": events_after_days,
+            "runs_after_days": runs_after_days,
+            "artifacts_after_days": artifacts_after_days,
+            "verifications_after_days": verifications_after_days,
+        }
+        return dict(self._call("set_retention_policy", params, idempotent=True))
+
+    def artifact_expiries(self, artifact_ids: list[UUID]) -> dict[UUID, ArtifactExpiry]:
+        """The expiry records of these artifacts (those retention deleted), by artifact id."""
+        found: dict[UUID, ArtifactExpiry] = {}
+        for start in range(0, len(artifact_ids), 100):  # the ids go into the URL: keep it short
+            chunk = ",".join(str(i) for i in artifact_ids[start : start + 100])
+            rows = self.select("artifact_expiries", filters={"artifact_id": f"in.({chunk})"})
+            found.update({row.artifact_id: row for row in _expiries.validate_python(rows)})
+        return found
 
     # -- alerting (issue 14): routing documents, silences, alert state -----------------------------
     def publish_routes(self, workspace_id: UUID | str, body: dict[str, Any]) -> dict[str, Any]:

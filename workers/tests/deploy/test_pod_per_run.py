@@ -137,3 +137,29 @@ def test_the_job_spec_carries_only_the_runs_credentials_its_caps_and_deadlines(
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         assert env[key]["valueFrom"]["secretKeyRef"] == {"name": name, "key": key}  # never the value itself
     assert "executor" not in json.dumps(job)
+
+
+def test_a_job_whose_secret_is_refused_is_deleted_and_the_refusal_is_stable() -> None:
+    from controlroom.executor.podrun import PodLaunchRefused
+    from tests.deploy.kube_fake import FakeKubernetes
+
+    kube = FakeKubernetes(refuse_secrets=403)
+    launcher = PodRunLauncher(kube.client(), PodRunSettings(namespace="controlroom-runs", image="img"))
+    try:
+        with pytest.raises(PodLaunchRefused) as refused:
+            _launch(launcher)
+    finally:
+        kube.close()
+    assert refused.value.error_class == "pod_launch_refused"
+    assert "HTTP 403" in str(refused.value)
+    # Without its Secret the pod would wait forever: the Job goes at once.
+    assert [m for m, _, _, _ in kube.requests] == ["POST", "POST", "DELETE"]
+    assert not kube.jobs
+
+
+def test_a_pod_per_run_executor_needs_vended_credentials() -> None:
+    from controlroom.executor.loop import Executor, ExecutorOptions
+
+    launcher = PodRunLauncher(k8s.ApiClient(k8s.Configuration(host="https://k8s.invalid")), PodRunSettings("n", "i"))
+    with pytest.raises(ValueError, match="vended credentials"):
+        Executor(None, None, ExecutorOptions(pool="p"), pods=launcher, vendor=None)  # type: ignore[arg-type]
