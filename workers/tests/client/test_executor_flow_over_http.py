@@ -146,3 +146,35 @@ def test_a_worker_claims_started_runs_and_completes_them_in_one_call(
         worker.complete_runs(me.id, [Completion(lease=unknown)] * 2)
     with pytest.raises(PayloadTooLarge):
         worker.complete_runs(me.id, [Completion(lease=UUID(int=i + 1)) for i in range(101)])
+
+
+def test_a_run_level_event_without_a_phase_is_stored_with_its_batch(
+    service_plane: ControlPlane,
+    pipeline: Pipeline,
+    executor_plane: Callable[[str], ControlPlane],
+    db: psycopg.Connection,
+) -> None:
+    """The executor's batcher sends run-level events (artifact.failed outside a phase) next to phase
+    ones: a phase that is not known must not make the control plane refuse the whole batch."""
+    from controlroom.executor.events import EventBatcher
+
+    run = service_plane.submit_run(pipeline.workspace_id, spec_name=pipeline.spec_name)
+    worker = executor_plane(pipeline.pool)
+    me = worker.register_executor()
+    lease = str(worker.claim_runs(me.id, start=True)[0].lease_token)
+    refused: list[Exception] = []
+
+    def send(lease: str, events: list[dict[str, object]]) -> None:
+        worker.emit_events(lease, events)
+
+    batcher = EventBatcher(send, on_error=lambda _lease, exc: refused.append(exc))
+    batcher.add(lease, "phase.log", phase="greet", message="in a phase")
+    batcher.add(lease, "artifact.failed", level="error", message="outside any phase")
+    batcher.flush(lease)
+    assert refused == []
+    rows = db.execute(
+        "select type, phase from public.run_events"
+        " where run_id = %s and type in ('phase.log', 'artifact.failed') order by seq",
+        [run.id],
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("phase.log", "greet"), ("artifact.failed", None)]
