@@ -25,9 +25,10 @@ begin
             when e.value ? 'seq' and (pg_catalog.jsonb_typeof(e.value -> 'seq') <> 'number'
                 or e.value ->> 'seq' !~ '^[0-9]{1,9}$')
                 then 'seq must be a non-negative integer below 10^9'
-            when e.value ? 'phase' and (pg_catalog.jsonb_typeof(e.value -> 'phase') <> 'string'
-                or pg_catalog.char_length(e.value ->> 'phase') not between 1 and 200)
-                then 'phase must be a string of 1 to 200 characters'
+            -- A null phase is a run-level event, like an absent one (message is treated the same way).
+            when pg_catalog.jsonb_typeof(e.value -> 'phase') not in ('string', 'null')
+                or pg_catalog.char_length(e.value ->> 'phase') not between 1 and 200
+                then 'phase must be null or a string of 1 to 200 characters'
             when e.value ? 'message' and pg_catalog.jsonb_typeof(e.value -> 'message') not in ('string', 'null')
                 then 'message must be a string'
             when pg_catalog.char_length(e.value ->> 'message') > 16384

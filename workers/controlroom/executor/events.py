@@ -51,18 +51,15 @@ class EventBatcher:
         with self._lock:
             seq = self._seq.get(lease, 0) + 1
             self._seq[lease] = seq
-        event: dict[str, Any] = {
+        event = {
             "seq": seq,
             "ts": datetime.now(UTC).isoformat(),
             "type": type_,
             "level": level,
+            "phase": phase,
             "message": message,
             "payload": payload or {},
         }
-        # A run-level event has no phase key at all: the control plane refuses "phase": null (and
-        # with it the whole batch, which would then block every later event of the attempt).
-        if phase is not None:
-            event["phase"] = phase
         with self._lock:
             self._queues.setdefault(lease, []).append(event)
 

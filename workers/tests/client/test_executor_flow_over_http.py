@@ -155,7 +155,7 @@ def test_a_run_level_event_without_a_phase_is_stored_with_its_batch(
     db: psycopg.Connection,
 ) -> None:
     """The executor's batcher sends run-level events (artifact.failed outside a phase) next to phase
-    ones: a phase that is not known must not make the control plane refuse the whole batch."""
+    ones (no phase): the control plane must not refuse the whole batch for them."""
     from controlroom.executor.events import EventBatcher
 
     run = service_plane.submit_run(pipeline.workspace_id, spec_name=pipeline.spec_name)
