@@ -10,6 +10,10 @@
 -- starts at once. The first sweep of a run catches up with everything that went stale meanwhile
 -- (after a Postgres restart: everything since the outage began), batch after batch. Each sweep
 -- reads the clock after the sleep (commit first), so it never judges leases by a stale now().
+-- GUARD: the sleep between sweeps is cut in slices of at most 0.2 s, each its own transaction. A
+-- statement holds a snapshot while it runs: one 5 s pg_sleep held back vacuum's horizon for 5 s
+-- of every 5, so the runs claimed meanwhile left entries at the head of runs_claimable_idx that no
+-- claim could skip as dead, and drains of 20,000 runs slowed to a third (docs/benchmarks.md).
 -- Rescheduled idempotently.
 select cron.unschedule(j.jobid)
 from cron.job as j
@@ -22,6 +26,7 @@ select cron.schedule(
 declare
     v_every interval;
     v_until timestamptz;
+    v_next timestamptz;
 begin
     select c.every, pg_catalog.clock_timestamp() + c.sweep_for into v_every, v_until
     from private.requeue_sweep_cadence() as c;
@@ -31,10 +36,13 @@ begin
         end loop;
         commit;
         exit when pg_catalog.clock_timestamp() >= v_until;
-        perform pg_catalog.pg_sleep(
-            extract(epoch from least(v_every, v_until - pg_catalog.clock_timestamp()))::double precision
-        );
-        commit;
+        v_next := least(pg_catalog.clock_timestamp() + v_every, v_until);
+        while pg_catalog.clock_timestamp() < v_next loop
+            perform pg_catalog.pg_sleep(
+                least(0.2, extract(epoch from v_next - pg_catalog.clock_timestamp())::double precision)
+            );
+            commit;
+        end loop;
     end loop;
 end
 $sweep$$job$

@@ -1,5 +1,5 @@
 begin;
-select plan(4);
+select plan(5);
 
 -- SETUP
 select j.command as job from cron.job as j where j.jobname = 'controlroom_requeue_stale_runs' \gset
@@ -17,8 +17,13 @@ select matches(
 );
 select matches(
     :'job'::text,
-    'exit when pg_catalog\.clock_timestamp\(\) >= v_until;\s+perform pg_catalog\.pg_sleep\(',
-    'the loop ends when its time is up and sleeps between passes'
+    'exit when pg_catalog\.clock_timestamp\(\) >= v_until;\s+v_next := least\(pg_catalog\.clock_timestamp\(\) \+ v_every, v_until\);',
+    'the loop ends when its time is up and sleeps until the next pass between passes'
+);
+select matches(
+    :'job'::text,
+    'while pg_catalog\.clock_timestamp\(\) < v_next loop\s+perform pg_catalog\.pg_sleep\(\s+least\(0\.2, ',
+    'it sleeps in slices of at most 0.2 s, so no statement holds a snapshot for long'
 );
 select matches(
     :'job'::text,
