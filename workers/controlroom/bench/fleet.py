@@ -31,7 +31,7 @@ from multiprocessing.synchronize import Event as MpEvent
 from typing import Any, Literal
 
 from controlroom import keys
-from controlroom.bench.clients import ExecutorClient, make_client
+from controlroom.bench.clients import Claimed, ExecutorClient, make_client
 from controlroom.bench.stack import StackEnv
 from controlroom.executor.logs import JsonLog
 from controlroom.executor.polling import Backoff
@@ -65,6 +65,8 @@ class ExecutorResult:
     last: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=dict)
     error: str | None = None
+    # wake mode: (run id, when the wake-up that led to its claim arrived, when the claim was sent)
+    pickups: list[tuple[str, float, float]] = field(default_factory=list)
 
     def timed(self, kind: str, call: Callable[[], Any]) -> Any:
         t0 = time.perf_counter()
@@ -107,21 +109,43 @@ def _lifecycle(client: ExecutorClient, res: ExecutorResult, lease: str) -> None:
     res.last = time.time()
 
 
+def _run_claimed(job: FleetJob, client: ExecutorClient, res: ExecutorResult, claimed: list[Claimed]) -> None:
+    """The no-op lifecycle of what a claim returned: batched (claimed with start => true), one
+    complete_runs call carrying each run's event, as the worker does; else start, emit and complete
+    per run."""
+    if not job.batched:
+        for c in claimed:
+            _lifecycle(client, res, c.lease)
+        return
+    if claimed:
+        items = [{"lease": c.lease, "events": [{"type": "bench.noop", "seq": 0, "message": "no-op"}]} for c in claimed]
+        res.timed("complete", lambda: client.complete_many(items))
+        res.runs += len(claimed)
+        res.last = time.time()
+
+
 @dataclass
 class Listener:
-    """One executor's wake-up subscription and the event its messages set."""
+    """One executor's wake-up subscription, the event its messages set and when the last one came."""
 
     wakeups: Wakeups
     woken: threading.Event
+    woken_at: list[float] = field(default_factory=lambda: [0.0])
 
 
 def _listen(job: FleetJob, client: ExecutorClient, log: JsonLog) -> Listener:
     token = keys.executor_token(job.stack.jwt_secret, pool=job.pool, workspace_id=job.workspace_id)
     source = WakeupSource(job.stack.supabase_url, job.stack.anon_key, token, job.fallback_poll_seconds)
     woken = threading.Event()
-    wakeups = Wakeups(source, job.pool, client.executor_id, woken.set, log)
+    woken_at = [0.0]
+
+    def wake() -> None:
+        woken_at[0] = time.time()
+        woken.set()
+
+    wakeups = Wakeups(source, job.pool, client.executor_id, wake, log)
     wakeups.start()
-    return Listener(wakeups, woken)
+    return Listener(wakeups, woken, woken_at)
 
 
 def _wake_loop(job: FleetJob, client: ExecutorClient, listener: Listener, stop_at: float, res: ExecutorResult) -> None:
@@ -131,9 +155,10 @@ def _wake_loop(job: FleetJob, client: ExecutorClient, listener: Listener, stop_a
     jitter = random.Random()  # noqa: S311 - jitter, not secrecy
     while time.time() < stop_at:
         listener.woken.clear()
-        claimed = res.timed("claim", lambda: client.claim(1))
-        for c in claimed:
-            _lifecycle(client, res, c.lease)
+        sent = time.time()
+        claimed = res.timed("claim", lambda: client.claim(1, job.batched))
+        res.pickups.extend((c.run_id, listener.woken_at[0], sent) for c in claimed)
+        _run_claimed(job, client, res, claimed)
         if claimed:
             backoff.found_work()
             continue
@@ -156,9 +181,8 @@ def _run_one(
     elif job.mode == "poll":
         backoff = Backoff()
         while time.time() < stop_at:
-            claimed = res.timed("claim", lambda: client.claim(1))
-            for c in claimed:
-                _lifecycle(client, res, c.lease)
+            claimed = res.timed("claim", lambda: client.claim(1, job.batched))
+            _run_claimed(job, client, res, claimed)
             if claimed:
                 backoff.found_work()
             else:
@@ -170,17 +194,7 @@ def _run_one(
             claimed = res.timed("claim", lambda w=want: client.claim(w, job.batched))  # type: ignore[misc]
             if not claimed:
                 break
-            if job.batched:
-                items = [
-                    {"lease": c.lease, "events": [{"type": "bench.noop", "seq": 0, "message": "no-op"}]}
-                    for c in claimed
-                ]
-                res.timed("complete", lambda i=items: client.complete_many(i))  # type: ignore[misc]
-                res.runs += len(claimed)
-                res.last = time.time()
-                continue
-            for c in claimed:
-                _lifecycle(client, res, c.lease)
+            _run_claimed(job, client, res, claimed)
     else:
         assert lease is not None
         seq = 0

@@ -55,6 +55,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--latency-seconds", type=float, default=None, help="submission window (20 s, quick 5 s)")
     p.add_argument("--latency-executors", default="1,8")
     p.add_argument("--submit-interval-ms", type=float, default=10.0, help="one run submitted every this many ms (10)")
+    p.add_argument(
+        "--pickup-lifecycle",
+        choices=("batched", "per-run"),
+        default="batched",
+        help="after each claim in the pickup scenarios: the worker's calls (claim and start in one call, "
+        "one complete_runs with the event; default) or start, emit and complete per run",
+    )
     p.add_argument("--lifecycle-runs", type=int, default=None, help="queued runs (20,000, quick 2,000)")
     p.add_argument("--lifecycle-executors", default="1,8,32")
     p.add_argument("--lifecycle-cap-seconds", type=float, default=None, help="time cap per drain (20 s, quick 3 s)")
@@ -124,6 +131,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         latency_seconds=args.latency_seconds or (5.0 if q else 20.0),
         latency_executors=_ints(args.latency_executors),
         submit_interval=args.submit_interval_ms / 1000,
+        pickup_batched=args.pickup_lifecycle == "batched",
         lifecycle_runs=args.lifecycle_runs or (2000 if q else 20000),
         lifecycle_executors=_ints(args.lifecycle_executors),
         lifecycle_cap_seconds=args.lifecycle_cap_seconds or (3.0 if q else 20.0),
@@ -236,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "json": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
         "processes": cfg.processes,
         "submit_interval_ms": cfg.submit_interval * 1000,
+        "pickup_lifecycle": "batched" if cfg.pickup_batched else "per-run",
         "latency_seconds": cfg.latency_seconds,
         "lifecycle_runs": cfg.lifecycle_runs,
         "lifecycle_cap_seconds": cfg.lifecycle_cap_seconds,

@@ -73,6 +73,9 @@ class Config:
     reclaim_backoffs: list[float] = field(default_factory=lambda: [0.0, 10.0])
     sweep_cost_passes: int = 200
     purge_events: list[int] = field(default_factory=lambda: [1_000_000])
+    # Pickup scenarios run what the worker runs after a claim: claim_runs(start => true) and one
+    # complete_runs with the run's event (batched), or start, emit and complete per run (per-run).
+    pickup_batched: bool = True
 
 
 class Results:
@@ -119,12 +122,22 @@ def check_fleet(fleet: FleetResult) -> None:
 # 1. Claim latency ------------------------------------------------------------------------------
 
 
-def paced_submitter(conn: W.Conn, world: W.World, submits: int, interval: float, lags: list[float]) -> None:
-    """Submits one run every `interval` seconds; how far it fell behind its schedule goes to `lags`."""
+def paced_submitter(
+    conn: W.Conn,
+    world: W.World,
+    submits: int,
+    interval: float,
+    lags: list[float],
+    committed: dict[str, float] | None = None,
+) -> None:
+    """Submits one run every `interval` seconds; how far it fell behind its schedule goes to `lags`,
+    and when each submit's commit returned to `committed` (run id → time.time())."""
     time.sleep(0.5)  # let every executor reach its idle back-off first
     t0 = time.perf_counter()
     for i in range(submits):
-        W.submit_one(conn, world)
+        run_id = W.submit_one(conn, world)
+        if committed is not None:
+            committed[run_id] = time.time()
         wait = t0 + (i + 1) * interval - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
@@ -147,7 +160,13 @@ def pickup_ms(conn: W.Conn, world: W.World) -> tuple[list[float], int]:
 
 
 def paced_pickup(
-    cfg: Config, conn: W.Conn, world: W.World, path: str, mode: Mode, executors: int
+    cfg: Config,
+    conn: W.Conn,
+    world: W.World,
+    path: str,
+    mode: Mode,
+    executors: int,
+    committed: dict[str, float] | None = None,
 ) -> tuple[FleetResult, list[float], int, list[float]]:
     """`executors` idle executors in `mode` while one run is submitted every submit_interval for
     latency_seconds: the fleet, submit → claim latencies (ms), runs never claimed, and how far the
@@ -155,7 +174,9 @@ def paced_pickup(
     submits = max(1, int(cfg.latency_seconds / cfg.submit_interval))
     sub_conn = W.connect(cfg.stack.database_url)
     lags: list[float] = []
-    thread = threading.Thread(target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags))
+    thread = threading.Thread(
+        target=paced_submitter, args=(sub_conn, world, submits, cfg.submit_interval, lags, committed)
+    )
     job = FleetJob(
         path,
         cfg.stack,
@@ -165,6 +186,7 @@ def paced_pickup(
         executors,
         max_seconds=cfg.latency_seconds + 1.5,
         processes=cfg.processes,
+        batched=cfg.pickup_batched,
     )
     try:
         fleet = run_fleet(job, on_start=thread.start)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from controlroom.bench import world as W
-from controlroom.bench.fleet import FleetJob, run_fleet
+from controlroom.bench.fleet import FleetJob, FleetResult, run_fleet
 from controlroom.bench.scenarios import Config, Results, check_fleet, paced_pickup
 from controlroom.bench.stack import StackEnv
 from controlroom.bench.stats import percentile
@@ -70,23 +70,68 @@ class CpuMeter:
         return pg, api
 
 
+PICKUP_PARTS = ("submit", "relay", "wake to claim", "claim to BEGIN")
+
+
+def pickup_parts(
+    conn: W.Conn, world: W.World, fleet: FleetResult, committed: dict[str, float]
+) -> dict[str, list[float]]:
+    """Where a woken pickup's milliseconds go, on the one clock of this machine: the submit's own
+    transaction (run created_at → its commit back at the submitter), the relay (→ the wake-up at the
+    executor: NOTIFY, gateway, websocket, Realtime client), the executor (→ its claim call sent) and
+    the claim's way in (→ the claim transaction's start, attempt claimed_at). Only claims that a
+    wake-up arriving after the run's submit led to."""
+    rows = conn.execute(
+        """
+        select r.id::text as id, extract(epoch from r.created_at)::float8 as created,
+            extract(epoch from a.claimed_at)::float8 as claimed
+        from public.runs as r
+        inner join public.run_attempts as a on a.run_id = r.id and a.attempt_no = 1
+        where r.workspace_id = %s
+        """,
+        [world.workspace_id],
+    ).fetchall()
+    db = {str(r["id"]): (float(r["created"]), float(r["claimed"])) for r in rows}
+    parts: dict[str, list[float]] = {p: [] for p in PICKUP_PARTS}
+    for result in fleet.results:
+        for run_id, woken_at, sent in result.pickups:
+            if run_id not in db or run_id not in committed:
+                continue
+            created, claimed = db[run_id]
+            if not created < woken_at <= sent < created + 1:
+                continue  # claimed by a fallback poll or after other work, not by its wake-up
+            for part, (t0, t1) in zip(
+                PICKUP_PARTS,
+                ((created, committed[run_id]), (committed[run_id], woken_at), (woken_at, sent), (sent, claimed)),
+                strict=True,
+            ):
+                parts[part].append((t1 - t0) * 1000)
+    return parts
+
+
 def pickup(cfg: Config, res: Results) -> None:
     conn = W.connect(cfg.stack.database_url)
     for n in cfg.latency_executors:
         case = f"{n} idle executor{'s' if n > 1 else ''}, woken by Realtime"
         for _ in range(cfg.repeat):
             world = W.make_world(conn, "wakeup")
-            _, ms, unclaimed, lags = paced_pickup(cfg, conn, world, "http", "wake", n)
+            committed: dict[str, float] = {}
+            fleet, ms, unclaimed, lags = paced_pickup(cfg, conn, world, "http", "wake", n, committed)
             res.add("wake-up", case, "http", "pickup p50", "ms", percentile(ms, 50))
             res.add("wake-up", case, "http", "pickup p95", "ms", percentile(ms, 95))
             res.add("wake-up", case, "http", "pickup p99", "ms", percentile(ms, 99))
+            for part, values in pickup_parts(conn, world, fleet, committed).items():
+                if values:
+                    res.add("wake-up", case, "http", f"{part} p50", "ms", percentile(values, 50))
+                    res.add("wake-up", case, "http", f"{part} p95", "ms", percentile(values, 95))
             res.add("wake-up", case, "http", "runs submitted", "", len(ms) + unclaimed)
             res.add("wake-up", case, "http", "unclaimed", "", unclaimed)
             if lags and max(lags) > 0.05:
                 res.notes.append(
                     f"wake-up {case}: the submitter fell {max(lags) * 1000:.0f} ms behind its schedule at worst"
                 )
-            res.say("wake-up", case, "http", ["pickup p50", "pickup p95", "pickup p99", "unclaimed"])
+            parts = [f"{p} p50" for p in PICKUP_PARTS]
+            res.say("wake-up", case, "http", ["pickup p50", "pickup p95", "unclaimed", *parts])
             W.purge(conn, world)
     conn.close()
 
