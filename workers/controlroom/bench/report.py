@@ -191,7 +191,8 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         "",
         f"One run submitted every {meta['submit_interval_ms']:.0f} ms for {meta['latency_seconds']:.0f} s to idle "
         "executors that poll like the real one (`controlroom.executor.polling.Backoff`, 10 ms floor, 100 ms "
-        "ceiling, jitter) and run the no-op lifecycle on each claim. Latency = attempt `claimed_at` − run "
+        f"ceiling, jitter) and run the no-op lifecycle on each claim ({_pickup_calls(meta)}). "
+        "Latency = attempt `claimed_at` − run "
         "`created_at`, both the transaction start times on the database clock (so it includes the submit "
         "transaction itself). `claim call p95` is the client-side duration of one claim call.",
         "",
@@ -253,3 +254,9 @@ def section(res: Results, meta: dict[str, Any]) -> str:
         out += ["Notes from this run:", "", *[f"- {n}" for n in res.notes], ""]
     out += [*meta.get("analysis", []), END]
     return "\n".join(out)
+
+
+def _pickup_calls(meta: dict[str, Any]) -> str:
+    if meta.get("pickup_lifecycle", "per-run") == "batched":
+        return "the worker's calls: claim and start in one call, one `complete_runs` with the run's event"
+    return "start, emit and complete per run"
