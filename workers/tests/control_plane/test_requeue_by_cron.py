@@ -66,8 +66,10 @@ def test_the_cron_job_holds_no_snapshot_while_it_waits_between_sweeps(database_u
                 select extract(epoch from pg_catalog.clock_timestamp() - a.xact_start)::float8 as age,
                     a.backend_xmin is not null as has_xmin
                 from pg_catalog.pg_stat_activity as a
-                where a.backend_type = 'pg_cron' and a.query like 'do $sweep$%%'
-                """
+                where a.backend_type = 'pg_cron' and a.query like %s
+                """,
+                # The requeue job alone: the alert sweep's job is a "do $sweep$" block too.
+                ["%private.requeue_sweep_cadence()%"],
             ).fetchone()
             if row is not None and row["age"] is not None:
                 held.append(row["age"] if row["has_xmin"] else 0.0)
