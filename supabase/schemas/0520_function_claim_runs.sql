@@ -101,21 +101,46 @@ begin
         v_skip_specs := '{}';
     end if;
 
+    -- The scan for candidates runs in a subtransaction that is rolled back (CR001 is raised and
+    -- caught here, never returned). A run another claim took and committed after this scan's snapshot
+    -- is locked by the scan when it meets it (READ COMMITTED locks the newest version, then finds it
+    -- no longer queued) and Postgres keeps that lock until the end of the transaction: the executor
+    -- that owns the run then waited for this whole claim to commit before it could complete it
+    -- (Lock:transactionid, 50 ms per completion at 32 executors; docs/benchmarks.md). Locks taken in
+    -- a rolled-back subtransaction are released with it.
+    begin
+        select pg_catalog.array_agg(p.id order by p.score desc, p.created_at, p.id) into v_candidates
+        from (
+            select r.id, r.score, r.created_at
+            from public.runs as r
+            where r.status = 'queued'
+              and r.pool = v_executor.pool
+              and r.not_before <= v_as_of
+              and r.required_labels <@ v_labels
+              and (v_executor.workspace_id is null or r.workspace_id = v_executor.workspace_id)
+              and r.workspace_id <> all(v_skip_workspaces)
+              and r.spec_id <> all(v_skip_specs)
+            order by r.score desc, r.created_at, r.id
+            limit claim_runs.max_runs
+            for update of r skip locked
+        ) as p;
+        raise sqlstate 'CR001';
+    exception when sqlstate 'CR001' then
+        null;
+    end;
+    if v_candidates is null then
+        return;
+    end if;
     -- GUARD: concurrent claimers skip each other's locked rows, so a run is claimed once; the
-    -- rows stay locked until commit, across the transition statements below.
+    -- rows stay locked until commit, across the transition statements below. The candidates are
+    -- locked again by primary key and checked again: a claim that took one of them meanwhile wins it.
     select pg_catalog.array_agg(p.id order by p.score desc, p.created_at, p.id) into v_candidates
     from (
         select r.id, r.score, r.created_at
         from public.runs as r
-        where r.status = 'queued'
-          and r.pool = v_executor.pool
+        where r.id = any(v_candidates)
+          and r.status = 'queued'
           and r.not_before <= v_as_of
-          and r.required_labels <@ v_labels
-          and (v_executor.workspace_id is null or r.workspace_id = v_executor.workspace_id)
-          and r.workspace_id <> all(v_skip_workspaces)
-          and r.spec_id <> all(v_skip_specs)
-        order by r.score desc, r.created_at, r.id
-        limit claim_runs.max_runs
         for update of r skip locked
     ) as p;
     if v_candidates is null then
