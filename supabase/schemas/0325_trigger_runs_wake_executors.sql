@@ -25,6 +25,11 @@ create function private.wake_executors(pool text, runs bigint, not_before timest
 returns void
 language plpgsql
 set search_path = ''
+-- The runs triggers that call it turn nested loops off for their own joins, and a function's
+-- settings hold for what it calls: the lookup below is a nested loop by construction, and planned
+-- with them off its cost carries the disable penalty, far above jit_above_cost (every wake-up was
+-- JIT-compiled: 100-220 ms of CPU, docs/benchmarks.md).
+set enable_nestloop = on
 as $$
 declare
     v_executors uuid[];

@@ -135,8 +135,11 @@ def _claim_race(database_url: str, make_world: Any) -> tuple[int, int, int]:
 
 def test_32_claimers_never_exceed_any_cap(database_url: str, make_world: Any) -> None:
     # Every race asserts that no cap is exceeded. Whether a race fills every cap at some instant
-    # depends on the scheduling of 32 threads on a busy machine (about two races in three fill all
-    # three caps): up to five races (fresh workspaces) until one did, so the bounds were tested, not idle.
+    # depends on the scheduling of 32 threads on a busy machine: up to five races (fresh workspaces)
+    # until one did, so the bounds were tested, not idle. A run's slot is refilled as fast as its
+    # completion returns: while every completion under caps JIT-compiled the wake-up lookup (441 ms a
+    # call), races took 35 s and five in a row could miss; since, 18 races of 18 filled all three caps
+    # (8 of them beside two busy CPU loops), 6-7 s each.
     reached = []
     for _ in range(5):
         reached.append(_claim_race(database_url, make_world))
