@@ -4,7 +4,8 @@ Every executor registers before the clock starts; all start together on one even
 * `poll`: the real executor's idle loop — claim 1 with `controlroom.executor.polling.Backoff`
   (default 100 ms ceiling), and on a claim run the no-op lifecycle (start, one event, complete);
 * `drain`: claim up to `claim_batch`, then start → emit one event → complete per run, until a
-  claim comes back empty, the executor's quota is done or the time cap passes; `batched` drains
+  claim comes back empty (patient executors back off and claim again instead), the executor's
+  quota is done or the time cap passes; `batched` drains
   the same lifecycle with the batched lease calls: claim and start in one call
   (`claim_runs(start => true)`), then complete the whole claim with each run's event in one
   `complete_runs` call;
@@ -55,6 +56,9 @@ class FleetJob:
     processes: int = 4
     batched: bool = False
     fallback_poll_seconds: float = DEFAULT_FALLBACK_POLL_SECONDS
+    # drain: an empty claim ends the executor's drain, unless patient (it backs off and claims again
+    # until the time cap: a capped workspace answers empty while runs still wait for room)
+    patient: bool = False
 
 
 @dataclass
@@ -189,11 +193,17 @@ def _run_one(
                 time.sleep(backoff.idle())
     elif job.mode == "drain":
         quota = job.quota if job.quota is not None else math.inf
+        backoff = Backoff()
         while time.time() < stop_at and res.runs < quota:
             want = int(min(job.claim_batch, quota - res.runs))
             claimed = res.timed("claim", lambda w=want: client.claim(w, job.batched))  # type: ignore[misc]
             if not claimed:
-                break
+                if not job.patient:
+                    break
+                # A full cap answers empty while runs wait: back off as the worker's poll does.
+                time.sleep(max(0.0, min(backoff.idle(), stop_at - time.time())))
+                continue
+            backoff.found_work()
             _run_claimed(job, client, res, claimed)
     else:
         assert lease is not None

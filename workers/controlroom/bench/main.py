@@ -22,6 +22,7 @@ ANALYSIS_START, ANALYSIS_END = "<!-- control-plane-analysis:start -->", "<!-- co
 SCENARIOS = (
     "latency",
     "lifecycle",
+    "capped",
     "events",
     "requeue",
     "growth",
@@ -133,6 +134,7 @@ def config(args: argparse.Namespace, stack: Any) -> Config:
         submit_interval=args.submit_interval_ms / 1000,
         pickup_batched=args.pickup_lifecycle == "batched",
         lifecycle_runs=args.lifecycle_runs or (2000 if q else 20000),
+        capped_runs=1000 if q else 5000,
         lifecycle_executors=_ints(args.lifecycle_executors),
         lifecycle_cap_seconds=args.lifecycle_cap_seconds or (3.0 if q else 20.0),
         claim_batch=args.claim_batch,
@@ -194,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         steps = {
             "latency": scenarios.claim_latency,
             "lifecycle": scenarios.lifecycle,
+            "capped": scenarios.capped,
             "events": scenarios.events,
             "requeue": scenarios.requeue,
             "growth": scenarios.growth,

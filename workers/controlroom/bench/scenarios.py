@@ -76,6 +76,11 @@ class Config:
     # Pickup scenarios run what the worker runs after a claim: claim_runs(start => true) and one
     # complete_runs with the run's event (batched), or start, emit and complete per run (per-run).
     pickup_batched: bool = True
+    # Capped drain: the lifecycle in one workspace whose concurrency cap is below the fleet's size,
+    # so every completion frees room that a waiting executor must be woken for.
+    capped_runs: int = 5000
+    capped_executors: int = 32
+    capped_limit: int = 16
 
 
 class Results:
@@ -269,6 +274,62 @@ def lifecycle(cfg: Config, res: Results) -> None:
                     _fleet_latencies(res, "lifecycle", case, path, fleet, ("claim", "start", "emit", "complete"))
                     res.say("lifecycle", case, path, ["runs/s", "runs done", "claim p95", "start p95", "complete p95"])
                     W.purge(conn, world)
+    conn.close()
+
+
+def capped(cfg: Config, res: Results) -> None:
+    """The batched lifecycle of 32 executors in a workspace capped at 16 concurrent runs: the claim
+    serialises on the workspace's limits row and admits only the room left, and each completion
+    frees room and wakes the pool (private.wake_executors). A claim that finds the cap full answers
+    empty, so the executors are patient: they back off and claim again (the worker's poll backoff)
+    until the time cap; runs/s counts to the last completion."""
+    conn = W.connect(cfg.stack.database_url)
+    n, cap = cfg.capped_executors, cfg.capped_limit
+    case = f"{n} executors, workspace cap {cap}, batched, claim {cfg.claim_batch}"
+    for path in cfg.paths:
+        for rep in range(cfg.repeat):
+            world = W.make_world(conn, "capped")
+            conn.execute(
+                "select public.set_workspace_limits(%s, %s)",
+                [world.workspace_id, json.dumps({"max_concurrent_runs": cap})],
+            )
+            W.queue_runs(conn, world, cfg.capped_runs)
+            conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+            profile = rep == cfg.repeat - 1
+            if profile:
+                W.reset_statements(conn)
+            job = FleetJob(
+                path,
+                cfg.stack,
+                world.workspace_id,
+                world.pool,
+                "drain",
+                n,
+                claim_batch=cfg.claim_batch,
+                max_seconds=cfg.lifecycle_cap_seconds,
+                processes=cfg.processes,
+                batched=True,
+                patient=True,
+            )
+            fleet = run_fleet(job)
+            check_fleet(fleet)
+            if profile:
+                res.profiles[f"capped, {case}, {path}"] = W.top_statements(conn, 8)
+            peak = conn.execute(
+                "select max(live)::int as peak from (select sum(case when to_status = 'claimed' then 1 "
+                "when from_status in ('claimed', 'running') and to_status not in ('claimed', 'running') then -1 "
+                "else 0 end) over (order by id) as live from public.run_transitions where workspace_id = %s) as t",
+                [world.workspace_id],
+            ).fetchone()
+            assert peak is not None
+            if peak["peak"] > cap:
+                raise RuntimeError(f"the workspace ran {peak['peak']} runs at once, over its cap of {cap}")
+            res.add("capped", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
+            res.add("capped", case, path, "runs done", "", fleet.runs)
+            res.add("capped", case, path, "peak concurrent", "", peak["peak"])
+            _fleet_latencies(res, "capped", case, path, fleet, ("claim", "complete"))
+            res.say("capped", case, path, ["runs/s", "runs done", "peak concurrent", "claim p95", "complete p95"])
+            W.purge(conn, world)
     conn.close()
 
 
