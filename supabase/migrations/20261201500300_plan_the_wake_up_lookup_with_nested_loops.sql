@@ -5,7 +5,7 @@
 -- plan is the same, but its cost carries the planner's disable penalty (1e10), far above
 -- jit_above_cost: every wake-up JIT-compiled its query with inlining and optimisation, ≈ 100-220 ms
 -- of CPU. Completions in workspaces with orchestration caps wake their pool, so each such completion
--- paid it (32 executors under caps: complete_run 441 ms a call, 404 s of JIT in a 35 s race;
+-- paid it (32 executors under caps: complete_run 441 ms a call; 404 s of JIT over 1,800 wake-ups;
 -- docs/benchmarks.md). The lookup now plans with nested loops on, as alert routing does (0947).
 
 set lock_timeout = '5s';

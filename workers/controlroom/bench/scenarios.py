@@ -232,6 +232,50 @@ def claim_latency(cfg: Config, res: Results) -> None:
 # 2. Lifecycle throughput -----------------------------------------------------------------------
 
 
+def _drain(
+    cfg: Config,
+    res: Results,
+    conn: W.Conn,
+    world: W.World,
+    row: tuple[str, str, str],
+    *,
+    runs: int,
+    executors: int,
+    claim_batch: int,
+    batched: bool,
+    profile: bool,
+    patient: bool = False,
+) -> FleetResult:
+    """Queue `runs` in `world`, drain them with a fleet, record runs/s, runs done and seconds under
+    `row` (scenario, case, path), and the statement profile when asked."""
+    scenario, case, path = row
+    W.queue_runs(conn, world, runs)
+    conn.execute("vacuum (analyze) public.runs, public.run_attempts")
+    if profile:
+        W.reset_statements(conn)
+    job = FleetJob(
+        path,
+        cfg.stack,
+        world.workspace_id,
+        world.pool,
+        "drain",
+        executors,
+        claim_batch=claim_batch,
+        max_seconds=cfg.lifecycle_cap_seconds,
+        processes=cfg.processes,
+        batched=batched,
+        patient=patient,
+    )
+    fleet = run_fleet(job)
+    check_fleet(fleet)
+    if profile:
+        res.profiles[f"{scenario}, {case}, {path}"] = W.top_statements(conn, 8)
+    res.add(scenario, case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
+    res.add(scenario, case, path, "runs done", "", fleet.runs)
+    res.add(scenario, case, path, "seconds", "s", fleet.elapsed)
+    return fleet
+
+
 def lifecycle(cfg: Config, res: Results) -> None:
     unknown = set(cfg.lifecycle_modes) - {"per-run", "batched"}
     if unknown:
@@ -247,30 +291,18 @@ def lifecycle(cfg: Config, res: Results) -> None:
                 case = f"{n} executor{'s' if n > 1 else ''}, {mode}"
                 for rep in range(cfg.repeat):
                     world = W.make_world(conn, "lifecycle")
-                    W.queue_runs(conn, world, cfg.lifecycle_runs)
-                    conn.execute("vacuum (analyze) public.runs, public.run_attempts")
-                    profile = rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors)
-                    if profile:
-                        W.reset_statements(conn)
-                    job = FleetJob(
-                        path,
-                        cfg.stack,
-                        world.workspace_id,
-                        world.pool,
-                        "drain",
-                        n,
+                    fleet = _drain(
+                        cfg,
+                        res,
+                        conn,
+                        world,
+                        ("lifecycle", case, path),
+                        runs=cfg.lifecycle_runs,
+                        executors=n,
                         claim_batch=claim_batch,
-                        max_seconds=cfg.lifecycle_cap_seconds,
-                        processes=cfg.processes,
                         batched=batched,
+                        profile=rep == cfg.repeat - 1 and n == max(cfg.lifecycle_executors),
                     )
-                    fleet = run_fleet(job)
-                    check_fleet(fleet)
-                    if profile:
-                        res.profiles[f"lifecycle, {case}, {path}"] = W.top_statements(conn, 8)
-                    res.add("lifecycle", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
-                    res.add("lifecycle", case, path, "runs done", "", fleet.runs)
-                    res.add("lifecycle", case, path, "seconds", "s", fleet.elapsed)
                     _fleet_latencies(res, "lifecycle", case, path, fleet, ("claim", "start", "emit", "complete"))
                     res.say("lifecycle", case, path, ["runs/s", "runs done", "claim p95", "start p95", "complete p95"])
                     W.purge(conn, world)
@@ -293,39 +325,29 @@ def capped(cfg: Config, res: Results) -> None:
                 "select public.set_workspace_limits(%s, %s)",
                 [world.workspace_id, json.dumps({"max_concurrent_runs": cap})],
             )
-            W.queue_runs(conn, world, cfg.capped_runs)
-            conn.execute("vacuum (analyze) public.runs, public.run_attempts")
-            profile = rep == cfg.repeat - 1
-            if profile:
-                W.reset_statements(conn)
-            job = FleetJob(
-                path,
-                cfg.stack,
-                world.workspace_id,
-                world.pool,
-                "drain",
-                n,
+            fleet = _drain(
+                cfg,
+                res,
+                conn,
+                world,
+                ("capped", case, path),
+                runs=cfg.capped_runs,
+                executors=n,
                 claim_batch=cfg.claim_batch,
-                max_seconds=cfg.lifecycle_cap_seconds,
-                processes=cfg.processes,
                 batched=True,
+                profile=rep == cfg.repeat - 1,
                 patient=True,
             )
-            fleet = run_fleet(job)
-            check_fleet(fleet)
-            if profile:
-                res.profiles[f"capped, {case}, {path}"] = W.top_statements(conn, 8)
             peak = conn.execute(
                 "select max(live)::int as peak from (select sum(case when to_status = 'claimed' then 1 "
-                "when from_status in ('claimed', 'running') and to_status not in ('claimed', 'running') then -1 "
+                "when from_status = any(private.active_run_statuses()) "
+                "and to_status <> all(private.active_run_statuses()) then -1 "
                 "else 0 end) over (order by id) as live from public.run_transitions where workspace_id = %s) as t",
                 [world.workspace_id],
             ).fetchone()
             assert peak is not None
             if peak["peak"] > cap:
                 raise RuntimeError(f"the workspace ran {peak['peak']} runs at once, over its cap of {cap}")
-            res.add("capped", case, path, "runs/s", "1/s", fleet.runs / fleet.elapsed)
-            res.add("capped", case, path, "runs done", "", fleet.runs)
             res.add("capped", case, path, "peak concurrent", "", peak["peak"])
             _fleet_latencies(res, "capped", case, path, fleet, ("claim", "complete"))
             res.say("capped", case, path, ["runs/s", "runs done", "peak concurrent", "claim p95", "complete p95"])

@@ -90,6 +90,15 @@ def stale_leases(
     return executor
 
 
+def require_jit(conn: psycopg.Connection[dict[str, Any]]) -> None:
+    """The tests that rely on JIT (to open a race window, or to show a plan was compiled) can only
+    fail where it exists: the local stack's Postgres has it (Debian's postgresql-15 ships llvmjit)."""
+    row = conn.execute("select pg_jit_available() as available, current_setting('jit') as jit").fetchone()
+    assert row is not None
+    assert row["available"], "JIT is unavailable in this Postgres (llvmjit.so missing)"
+    assert row["jit"] == "on", "JIT is off in this Postgres (jit = off)"
+
+
 @pytest.fixture
 def make_world(database_url: str) -> Iterator[Any]:
     created: list[uuid.UUID] = []

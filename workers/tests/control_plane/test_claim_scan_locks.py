@@ -18,9 +18,8 @@ import uuid
 from typing import Any
 
 import psycopg
-import pytest
 
-from .conftest import World, connect, register_executor, submit_runs
+from .conftest import World, connect, register_executor, require_jit, submit_runs
 
 # Every statement of the transaction is JIT-compiled: tens of milliseconds between a statement's
 # snapshot and its first row.
@@ -110,8 +109,7 @@ def _race(
 
 def test_a_claim_keeps_no_lock_on_a_run_claimed_during_its_scan(database_url: str, make_world: Any) -> None:
     with connect(database_url) as conn:
-        if not conn.execute("select pg_jit_available() as jit").fetchone()["jit"]:  # type: ignore[index]
-            pytest.skip("the race is made deterministic with JIT, which this Postgres lacks")
+        require_jit(conn)  # the race is made deterministic with JIT
     world: World = make_world()
 
     control = [
